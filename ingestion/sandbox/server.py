@@ -1,0 +1,194 @@
+"""The sandbox web server: one uvicorn server on 127.0.0.1 serving a world in the vendors' shapes.
+
+Each vendor API is mounted under its own prefix, which stands in for the vendor's host:
+``http://127.0.0.1:<port>/hubspot`` plays ``https://api.hubapi.com``, and so on. ``base_urls``
+gives the value to configure for each source (``SOURCES__HUBSPOT__BASE_URL`` and friends).
+
+Credentials are made fresh for every server (random), so a test can scan logs and artifacts for
+them; ``credentials`` holds them for the process that started the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from ingestion.sandbox.faults import BadRecord, FaultInjector, FaultMiddleware, FaultPlan
+from ingestion.sandbox.world import World
+
+#: API name -> module under ingestion.sandbox.apis; each has `routes(ctx) -> list[BaseRoute]`
+API_MODULES = ("hubspot", "marketo", "google_ads", "meta", "linkedin", "microsoft_ads", "fx")
+
+
+def make_credentials() -> dict[str, dict[str, str]]:
+    """Fresh secrets for one server; the shapes are the vendors' own."""
+    return {
+        "hubspot": {"api_key": f"pat-na1-{secrets.token_hex(16)}"},
+        "marketo": {"client_id": secrets.token_hex(12), "client_secret": secrets.token_hex(20)},
+        "google_ads": {
+            "developer_token": secrets.token_urlsafe(16),
+            "access_token": f"ya29.{secrets.token_urlsafe(24)}",
+        },
+        "meta": {"access_token": f"EAAB{secrets.token_urlsafe(30)}"},
+        "linkedin": {"access_token": f"AQV{secrets.token_urlsafe(30)}"},
+        "microsoft_ads": {
+            "developer_token": secrets.token_hex(10),
+            "access_token": f"EwB{secrets.token_urlsafe(24)}",
+        },
+        "fx": {},
+    }
+
+
+@dataclass
+class SandboxContext:
+    """What every API module needs: the world, the faults and the credentials."""
+
+    world: World
+    faults: FaultPlan
+    injector: FaultInjector
+    credentials: dict[str, dict[str, str]]
+    state: dict[str, Any] = field(default_factory=dict)  # per-API mutable state (tokens, jobs)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set_world(self, world: World) -> None:
+        with self.lock:
+            self.world = world
+            self.state.clear()
+
+
+def api_modules() -> dict[str, Any]:
+    import importlib
+
+    return {name: importlib.import_module(f"ingestion.sandbox.apis.{name}") for name in API_MODULES}
+
+
+def bad_records(ctx: SandboxContext) -> list[BadRecord]:
+    """Every bad record the served world carries under the fault plan, over all APIs.
+
+    An API module that injects bad records defines ``bad_records(ctx) -> list[BadRecord]``.
+    """
+    out: list[BadRecord] = []
+    for module in api_modules().values():
+        if hasattr(module, "bad_records"):
+            out.extend(module.bad_records(ctx))
+    return out
+
+
+def create_app(ctx: SandboxContext) -> Starlette:
+    mounts = [Mount(f"/{name}", routes=m.routes(ctx)) for name, m in api_modules().items()]
+
+    async def health(request: Request) -> JSONResponse:
+        w = ctx.world
+        return JSONResponse({"seed": w.seed, "scale": w.scale, "today": w.today.isoformat()})
+
+    async def advance(request: Request) -> JSONResponse:
+        """Test hook: advance the served world by N days (new activity and late updates)."""
+        days = int(request.query_params["days"])
+        ctx.set_world(ctx.world.advance(days))
+        return await health(request)
+
+    async def list_bad_records(request: Request) -> JSONResponse:
+        return JSONResponse([r.__dict__ for r in bad_records(ctx)])
+
+    routes = [
+        Route("/_sandbox/health", health),
+        Route("/_sandbox/bad_records", list_bad_records),
+        Route("/_sandbox/advance", advance, methods=["POST"]),
+        *mounts,
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, injector=ctx.injector)])
+
+
+class SandboxServer:
+    """A real uvicorn server on 127.0.0.1 in a background thread.
+
+    ``with SandboxServer(World(seed=1, scale=100)) as sandbox: sandbox.base_urls["hubspot"]``
+    """
+
+    def __init__(
+        self,
+        world: World,
+        faults: FaultPlan | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: dict[str, dict[str, str]] | None = None,
+    ):
+        plan = faults or FaultPlan()
+        self.ctx = SandboxContext(
+            world=world,
+            faults=plan,
+            injector=FaultInjector(plan),
+            credentials=credentials or make_credentials(),
+        )
+        self.host = host
+        self.port = port or _free_port(host)
+        config = uvicorn.Config(
+            create_app(self.ctx),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=30,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return {name: f"{self.url}/{name}" for name in API_MODULES}
+
+    @property
+    def credentials(self) -> dict[str, dict[str, str]]:
+        return self.ctx.credentials
+
+    @property
+    def world(self) -> World:
+        return self.ctx.world
+
+    def bad_records(self) -> list[BadRecord]:
+        return bad_records(self.ctx)
+
+    def advance(self, days: int) -> None:
+        self.ctx.set_world(self.ctx.world.advance(days))
+
+    def start(self) -> SandboxServer:
+        self._thread = threading.Thread(target=self._server.run, name="sandbox", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"sandbox server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
