@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export DAGSTER_HOME := $(abspath dagster_home)
+# telemetry off everywhere, also for tools started outside the project's own settings
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export RUNTIME__DLTHUB_TELEMETRY := false
+export GX_ANALYTICS_ENABLED := False
+export DO_NOT_TRACK := 1
+
+.PHONY: help setup demo test lint format ui sandbox truth bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --all-groups
+	@touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install the locked dependencies
+
+demo: setup  ## start the sandbox and run the whole pipeline on it
+	$(PY) scripts/demo.py
+
+test: setup  ## run the whole test suite (what CI runs)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m pytest
+
+lint: setup  ## ruff check and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: setup  ## format the Python code
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+sandbox: setup  ## serve the sandbox APIs on 127.0.0.1 (SEED, SCALE, FAULTS)
+	$(PY) -m ingestion.sandbox serve --seed $${SEED:-7} --scale $${SCALE:-1000} --faults "$${FAULTS:-}"
+
+truth: setup  ## write the simulator's ground truth for a world to data/truth
+	$(PY) -m ingestion.sandbox.truth --seed $${SEED:-7} --scale $${SCALE:-1000} --out data/truth
+
+bench: setup  ## benchmarks: world generation and serving at 10k, 100k, 1M people (slow)
+	$(PY) benchmarks/sandbox_bench.py --scales $${SCALES:-10000,100000,1000000}
+
+clean:  ## remove generated data (keeps .venv)
+	rm -rf data artifacts dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs
