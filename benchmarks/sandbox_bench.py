@@ -1,0 +1,120 @@
+"""Sandbox benchmarks: time and peak memory to generate and to serve worlds of growing size.
+
+Each measurement runs in a fresh child process so that its peak RSS is its own.
+
+    python benchmarks/sandbox_bench.py --scales 10000,100000,1000000
+
+Generating walks every company of the world (people, touches, stage changes, deals) and every
+ad day; serving pages through all HubSpot contacts and all Marketo activities over HTTP from a
+real sandbox server. Results are printed as a table and written to artifacts/bench/sandbox.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_generate(scale: int, seed: int) -> dict:
+    from ingestion.sandbox.world import World
+
+    world = World(seed=seed, scale=scale)
+    started = time.perf_counter()
+    people = touches = deals = 0
+    now = world.now
+    for bundle in world.bundles():
+        for person in bundle.people:
+            if person.created_at < now:
+                people += 1
+                touches += sum(1 for t in person.touches if t.at < now)
+        deals += bundle.deal is not None and bundle.deal.created_at < now
+    ad_days = sum(1 for _ in world.all_ad_days())
+    seconds = time.perf_counter() - started
+    return {
+        "step": "generate",
+        "scale": scale,
+        "people": people,
+        "touchpoints": touches,
+        "deals": deals,
+        "ad_days": ad_days,
+        "seconds": round(seconds, 1),
+        "people_per_s": round(people / seconds),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def measure_serve(scale: int, seed: int) -> dict:
+    import requests
+
+    from ingestion.sandbox.server import SandboxServer
+    from ingestion.sandbox.world import World
+
+    with SandboxServer(World(seed=seed, scale=scale)) as sandbox:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {sandbox.credentials['hubspot']['api_key']}"
+        url = f"{sandbox.base_urls['hubspot']}/crm/v3/objects/contacts"
+        params = {"limit": 100, "properties": "email,lifecyclestage,createdate"}
+        started = time.perf_counter()
+        contacts = 0
+        while True:
+            page = session.get(url, params=params, timeout=60).json()
+            contacts += len(page["results"])
+            after = page.get("paging", {}).get("next", {}).get("after")
+            if not after:
+                break
+            params["after"] = after
+        seconds = time.perf_counter() - started
+    return {
+        "step": "serve hubspot contacts",
+        "scale": scale,
+        "records": contacts,
+        "seconds": round(seconds, 1),
+        "records_per_s": round(contacts / seconds),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="10000,100000,1000000")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--steps", default="generate,serve")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        step, scale = args.child.split(":")
+        fn = {"generate": measure_generate, "serve": measure_serve}[step]
+        print(json.dumps(fn(int(scale), args.seed)))
+        return
+    results = []
+    for scale in (int(s) for s in args.scales.split(",")):
+        for step in args.steps.split(","):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", f"{step}:{scale}", "--seed", str(args.seed)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    target = ROOT / "artifacts" / "bench" / "sandbox.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=2))
+    print(f"written to {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

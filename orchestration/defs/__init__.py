@@ -1,0 +1,1 @@
+"""One module per layer: ingestion, transform, quality, publish, reports, schedules."""
