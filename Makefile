@@ -43,6 +43,9 @@ format: setup  ## format the Python code
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+ui: setup  ## the Dagster UI on 127.0.0.1:3000 with the sandbox running
+	$(PY) scripts/ui.py
+
 sandbox: setup  ## serve the sandbox APIs on 127.0.0.1 (SEED, SCALE, FAULTS)
 	$(PY) -m ingestion.sandbox serve --seed $${SEED:-7} --scale $${SCALE:-1000} --faults "$${FAULTS:-}"
 
