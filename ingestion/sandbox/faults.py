@@ -177,7 +177,11 @@ class FaultMiddleware:
             await asyncio.sleep(self.injector.plan.slow_seconds)
 
         async def replay():
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
+            # the buffered body first, then the real channel: a streaming response listens
+            # for the client's disconnect and must not be told it happened straight away
+            if messages:
+                return messages.pop(0)
+            return await receive()
 
         await self.app(scope, replay, send)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
@@ -35,6 +37,66 @@ def stream_json_object(head: dict, list_key: str, items: Iterable, tail: dict | 
             yield (("" if first else ",") + json.dumps(item, separators=(",", ":"))).encode()
             first = False
         rest = tail() if callable(tail) else (tail or {})
-        yield ("]" + "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in rest.items()) + "}").encode()
+        yield (
+            "]" + "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in rest.items()) + "}"
+        ).encode()
 
     return StreamingResponse(chunks(), media_type="application/json")
+
+
+# --- time formats --------------------------------------------------------------------------------
+
+
+def iso_ms(dt: datetime | None) -> str | None:
+    """HubSpot's shape: ``2025-01-02T03:04:05.000Z`` (UTC, milliseconds, Z)."""
+    if dt is None:
+        return None
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def iso_s(dt: datetime | None) -> str | None:
+    """Marketo's shape: ``2025-01-02T03:04:05Z`` (UTC, seconds, Z)."""
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(text: str) -> datetime:
+    """An instant given as ms since the epoch, or ISO-8601 (``Z``/offset/naive=UTC, date only)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":" and "T" in text:
+        text = text[:-2] + ":" + text[-2:]  # -0800 -> -08:00
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def epoch_ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def first_company_starting_at_or_after(world, t: datetime) -> int:
+    """The smallest k (<= world.company_count()) whose first moment is at or after ``t``.
+
+    Company starts grow with k, so companies ``[first_company_active_since(lo), this(hi))`` hold
+    every event in ``[lo, hi)``.
+    """
+    lo, hi = 0, world.company_count()
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if world.company_start(mid) < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def short_hash(*parts: object) -> int:
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
