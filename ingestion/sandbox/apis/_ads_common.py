@@ -1,0 +1,299 @@
+"""What the ad platform stand-ins share: the campaign-days they serve and the faults in them.
+
+Every ad API (google_ads, meta, linkedin, microsoft_ads) serves the world's ``AdDay`` rows in its
+own wire shape. This module turns the world into a list of ``Row`` objects for one platform and
+window, applies the bad records of the fault plan, and says which rows carry data faults, so that
+the four modules inject the same catalogue in the same deterministic places:
+
+Bad records (``FaultPlan.bad_records``), one row each per platform, chosen by position from the
+campaign's first day so that advancing the world does not move them:
+
+* ``negative_spend``   the 8th day of the platform's first campaign is served with a negative cost;
+* ``null_id``          an extra copy of the 10th day of the platform's last campaign without its id;
+* ``unknown_currency`` the 12th day of the first campaign is served in currency ``XXX``
+                       (only where a row carries its currency: Google Ads, Meta, Microsoft Ads);
+* ``future_date``      an extra row for the first campaign dated the day after the account's
+                       local today (served when the requested window reaches the latest day).
+
+Data faults (``FaultPlan.new_property`` / ``changed_type``) are decided here and rendered by each
+module in its own way: rows of the last ``NEW_PROPERTY_DAYS`` local days gain a property, and the
+latest day of the first campaign has one numeric value in the wrong type.
+
+With no faults the rows are exactly the world's ``AdDay`` rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from ingestion.sandbox.faults import BadRecord
+from ingestion.sandbox.world import AdAccount, AdCampaign, World
+
+#: rows of the last N account-local days gain a property under ``new_property``
+NEW_PROPERTY_DAYS = 7
+#: positions (0-based, from the campaign's first day) of the rows the bad records replace
+NEGATIVE_SPEND_INDEX = 7
+NULL_ID_INDEX = 9
+UNKNOWN_CURRENCY_INDEX = 11
+FUTURE_DAYS_AHEAD = 1  # days after the account's local today
+UNKNOWN_CURRENCY = "XXX"
+TABLE = "campaign_days"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One campaign-day as an ad platform serves it (after bad records are applied)."""
+
+    campaign: AdCampaign
+    account: AdAccount
+    campaign_id: str | None  # None: the null_id bad record
+    day: date  # account-local reporting date
+    impressions: int
+    clicks: int
+    cost: float  # account currency (negative for the negative_spend bad record)
+    currency: str
+    is_final: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.campaign.campaign_id}:{self.day.isoformat()}"
+
+
+def local_today(world: World, account: AdAccount) -> date:
+    """The account's own date at the world's instant (its days before this one exist)."""
+    return (world.now + timedelta(hours=account.utc_offset_hours)).date()
+
+
+def accounts(world: World, platform: str) -> list[AdAccount]:
+    return [a for a in world.ad_accounts if a.platform == platform]
+
+
+def find_account(world: World, platform: str, account_id: str) -> AdAccount | None:
+    for a in world.ad_accounts:
+        if a.platform == platform and a.account_id == account_id:
+            return a
+    return None
+
+
+def campaigns(world: World, platform: str, account_id: str | None = None) -> list[AdCampaign]:
+    return [
+        c
+        for c in world.ad_campaigns
+        if c.platform == platform and (account_id is None or c.account_id == account_id)
+    ]
+
+
+def _clean_rows(world: World, campaign: AdCampaign) -> list[Row]:
+    account = world.account(campaign.account_id)
+    return [
+        Row(
+            campaign,
+            account,
+            campaign.campaign_id,
+            d.day,
+            d.impressions,
+            d.clicks,
+            d.cost,
+            account.currency,
+            d.is_final,
+        )
+        for d in world.ad_days(campaign)
+    ]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where the bad records of one platform sit (None: not injected / not visible yet)."""
+
+    negative_spend: tuple[AdCampaign, date] | None
+    null_id: tuple[AdCampaign, date] | None
+    unknown_currency: tuple[AdCampaign, date] | None
+    future_date: tuple[AdCampaign, date] | None
+
+
+def _nth_day(world: World, campaign: AdCampaign, n: int) -> date | None:
+    day = campaign.start + timedelta(days=n)
+    today = local_today(world, world.account(campaign.account_id))
+    return day if day < today else None
+
+
+def _plan(world: World, kinds: frozenset[str], platform: str) -> _Plan:
+    cps = campaigns(world, platform)
+    if not cps:
+        return _Plan(None, None, None, None)
+    first, last = cps[0], cps[-1]
+
+    def at(kind: str, campaign: AdCampaign, n: int) -> tuple[AdCampaign, date] | None:
+        if kind not in kinds:
+            return None
+        day = _nth_day(world, campaign, n)
+        return (campaign, day) if day is not None else None
+
+    future = None
+    if "future_date" in kinds:
+        today = local_today(world, world.account(first.account_id))
+        future = (first, today + timedelta(days=FUTURE_DAYS_AHEAD))
+    unknown = None
+    if platform in ("google_ads", "meta", "microsoft_ads"):
+        unknown = at("unknown_currency", first, UNKNOWN_CURRENCY_INDEX)
+    return _Plan(
+        negative_spend=at("negative_spend", first, NEGATIVE_SPEND_INDEX),
+        null_id=at("null_id", last, NULL_ID_INDEX),
+        unknown_currency=unknown,
+        future_date=future,
+    )
+
+
+def rows(
+    world: World,
+    kinds: frozenset[str],
+    platform: str,
+    account_id: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    campaign_ids: set[str] | None = None,
+) -> list[Row]:
+    """The platform's campaign-days in [since, until] (account-local), bad records applied.
+
+    Sorted by (day, campaign order in the world), the extra bad rows next to their source.
+    """
+    plan = _plan(world, kinds, platform)
+    out: list[Row] = []
+    for campaign in campaigns(world, platform, account_id):
+        if campaign_ids is not None and campaign.campaign_id not in campaign_ids:
+            continue
+        clean = _clean_rows(world, campaign)
+        for row in clean:
+            if since is not None and row.day < since:
+                continue
+            if until is not None and row.day > until:
+                continue
+            target = (campaign, row.day)
+            if plan.negative_spend == target:
+                row = replace(row, cost=-abs(row.cost) if row.cost else -1.0)
+            if plan.unknown_currency == target:
+                row = replace(row, currency=UNKNOWN_CURRENCY)
+            out.append(row)
+            if plan.null_id == target:
+                out.append(replace(row, campaign_id=None))
+        if plan.future_date is not None and plan.future_date[0] == campaign and clean:
+            latest = clean[-1]
+            future_day = plan.future_date[1]
+            # served to a request whose window reaches the latest day (an incremental load)
+            reaches = until is None or until >= latest.day
+            if reaches and (since is None or since <= future_day):
+                out.append(replace(latest, day=future_day, is_final=False))
+    order = {c.campaign_id: i for i, c in enumerate(world.ad_campaigns)}
+    out.sort(key=lambda r: (r.day, order[r.campaign.campaign_id], r.campaign_id is None))
+    return out
+
+
+def bad_records(world: World, kinds: frozenset[str], platform: str) -> list[BadRecord]:
+    """The bad records the platform serves under the plan (what a quarantine must name)."""
+    plan = _plan(world, kinds, platform)
+    out = []
+    if plan.negative_spend:
+        c, d = plan.negative_spend
+        out.append(
+            BadRecord(
+                platform,
+                TABLE,
+                f"{c.campaign_id}:{d}",
+                "negative_spend",
+                f"campaign {c.campaign_id} on {d} is served with a negative cost",
+            )
+        )
+    if plan.null_id:
+        c, d = plan.null_id
+        out.append(
+            BadRecord(
+                platform,
+                TABLE,
+                None,
+                "null_id",
+                f"an extra row for {d} (a copy of campaign {c.campaign_id}) has no campaign id",
+            )
+        )
+    if plan.unknown_currency:
+        c, d = plan.unknown_currency
+        out.append(
+            BadRecord(
+                platform,
+                TABLE,
+                f"{c.campaign_id}:{d}",
+                "unknown_currency",
+                f"campaign {c.campaign_id} on {d} is served in currency {UNKNOWN_CURRENCY}",
+            )
+        )
+    if plan.future_date:
+        c, d = plan.future_date
+        out.append(
+            BadRecord(
+                platform,
+                TABLE,
+                f"{c.campaign_id}:{d}",
+                "future_date",
+                f"campaign {c.campaign_id} has a row dated {d}, after the account's today",
+            )
+        )
+    return out
+
+
+def has_new_property(world: World, row: Row) -> bool:
+    """Under ``new_property``: rows of the last NEW_PROPERTY_DAYS local days gain a property."""
+    return row.day >= local_today(world, row.account) - timedelta(days=NEW_PROPERTY_DAYS)
+
+
+def changed_type_target(world: World, platform: str) -> tuple[str, date] | None:
+    """Under ``changed_type``: (campaign id, day) of the one row with a value in the wrong type:
+    the latest day of the platform's first campaign, so that every incremental load sees it."""
+    cps = campaigns(world, platform)
+    if not cps:
+        return None
+    day = local_today(world, world.account(cps[0].account_id)) - timedelta(days=1)
+    return cps[0].campaign_id, day
+
+
+def is_changed_type(world: World, platform: str, row: Row) -> bool:
+    target = changed_type_target(world, platform)
+    return target is not None and row.campaign_id == target[0] and row.day == target[1]
+
+
+def parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def request_id(*parts: object, length: int = 22) -> str:
+    """A deterministic id that looks like the vendors' random request ids."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:length]
+
+
+def usd_per_unit(world: World) -> dict[date, dict[str, float]]:
+    """For each business day: how many USD one unit of each currency buys (world FX, EUR base)."""
+    by_day: dict[date, dict[str, float]] = {}
+    for fx in world.fx_rates():
+        by_day.setdefault(fx.day, {"EUR": 1.0})[fx.currency] = fx.rate
+    out = {}
+    for d, per_eur in by_day.items():
+        usd = per_eur.get("USD")
+        if usd:
+            out[d] = {c: usd / r for c, r in per_eur.items()}
+    return out
+
+
+def to_usd(table: dict[date, dict[str, float]], amount: float, currency: str, day: date) -> float:
+    """Convert with the rate of `day` or, on a weekend / holiday, the last business day before."""
+    if currency == "USD":
+        return amount
+    for back in range(10):
+        rates = table.get(day - timedelta(days=back))
+        if rates and currency in rates:
+            return amount * rates[currency]
+    raise KeyError(f"no FX rate for {currency} near {day}")
