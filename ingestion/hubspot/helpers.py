@@ -125,13 +125,13 @@ class HubSpotSearchPaginator(BasePaginator):
     def __init__(
         self,
         cursor_property: str,
-        page_size: int = settings.SEARCH_PAGE_SIZE,
-        max_results: int = settings.SEARCH_MAX_RESULTS,
+        page_size: int | None = None,
+        max_results: int | None = None,
     ) -> None:
         super().__init__()
         self.cursor_property = cursor_property
-        self.page_size = page_size
-        self.max_results = max_results
+        self.page_size = page_size or settings.SEARCH_PAGE_SIZE
+        self.max_results = max_results or settings.SEARCH_MAX_RESULTS
         self._after: str | None = None
         self._restart_from: datetime | None = None
         self._latest_seen: datetime | None = None
