@@ -327,7 +327,7 @@ def test_search_returns_exactly_the_window(sandbox, http, hubspot_auth, obj, pro
         "filterGroups": [
             {"filters": [
                 {"propertyName": prop, "operator": "GTE", "value": str(int(lo.timestamp() * 1000))},
-                {"propertyName": prop, "operator": "LT", "value": hi.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                {"propertyName": prop, "operator": "LT", "value": f"{hi:%Y-%m-%dT%H:%M:%SZ}"},
             ]}
         ],
         "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],

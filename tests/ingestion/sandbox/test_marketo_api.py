@@ -215,8 +215,8 @@ def test_bulk_lead_extract_windows_cover_every_lead_once(sandbox, http, marketo_
     ex = example("bulk-activity-extract_examples.json", "GET /bulk/v1/activities/export/")
     assert_shape([info], ex["result"])
     # more than 31 days is refused
-    body = {"fields": fields, "filter": {"createdAt": {"startAt": "2025-01-01T00:00:00Z",
-                                                        "endAt": "2025-03-01T00:00:00Z"}}}  # fmt: skip
+    window = {"startAt": "2025-01-01T00:00:00Z", "endAt": "2025-03-01T00:00:00Z"}
+    body = {"fields": fields, "filter": {"createdAt": window}}
     r = http.post(f"{base}/bulk/v1/leads/export/create.json", json=body, headers=headers).json()
     assert r["success"] is False
 
