@@ -23,8 +23,9 @@ The demo budget ``dbt_project/seeds/marketing_budget.csv`` holds planned spend i
 (2025-01 .. 2026-12) for paid_search, paid_social, display, email and events. Its values are
 sized for a world of scale 1,000 (the demo default): the world's spend is proportional to
 ``world.spend_factor = scale / 10_000``, so at scale 1,000 actual spend is roughly paid_search
-2.6k, paid_social 2.4k, display 1.1k, email 85 and events 250 (2.2k in tradeshow months
-Jan/Apr/Jul/Oct) USD a month. At other scales pacing is off by the factor scale / 1,000.
+2.4k, paid_social 2.35k, display 1.05k, email 80 and events 250 (2.1k in the tradeshow months
+Jan/Apr/Jul/Oct) USD a month; the budget plans 2,500 / 2,300 / 1,000 / 80 / 250 (2,000) in 2025
+and 10% more in 2026. At other scales pacing is off by the factor scale / 1,000.
 """
 
 from __future__ import annotations
