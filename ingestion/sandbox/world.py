@@ -405,7 +405,8 @@ class World:
     @cached_property
     def ad_accounts(self) -> tuple[AdAccount, ...]:
         return (
-            AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York", -5),
+            AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York",
+                      -5),
             AdAccount("google_ads", "9876543210", "Acme Google Ads EU", "EUR", "Europe/Berlin", 1),
             AdAccount("meta", "act_101010101", "Acme Meta UK", "GBP", "Europe/London", 0),
             AdAccount("meta", "act_202020202", "Acme Meta US", "USD", "America/Los_Angeles", -8),
@@ -452,7 +453,10 @@ class World:
         return self._campaigns_by_channel[channel]
 
     def account(self, account_id: str) -> AdAccount:
-        return next(a for a in self.ad_accounts if a.account_id == account_id)
+        for a in self.ad_accounts:
+            if a.account_id == account_id:
+                return a
+        raise KeyError(f"no ad account {account_id!r} in this world")
 
     @property
     def spend_factor(self) -> float:
@@ -468,10 +472,16 @@ class World:
         while d < local_today:
             rng = random.Random(f"{self.seed}:ad:{campaign.campaign_id}:{d.isoformat()}")
             weekday_factor = 0.6 if d.weekday() >= 5 else 1.0
-            cost = campaign.daily_budget * self.spend_factor * weekday_factor * rng.uniform(0.7, 1.1)
-            cpc = rng.uniform(1.5, 9.0) if campaign.kind != "display" else rng.uniform(0.3, 1.2)
-            clicks = max(0, int(cost / cpc))
-            impressions = clicks * rng.randint(15, 120) + rng.randint(0, 50)
+            cost = (
+                campaign.daily_budget * self.spend_factor * weekday_factor * rng.uniform(0.7, 1.1)
+            )
+            # delivery follows spend: impressions at the campaign's CPM, clicks at its CTR
+            cpm = rng.uniform(20, 60) if campaign.kind != "display" else rng.uniform(2, 8)
+            ctr = (
+                rng.uniform(0.02, 0.06) if campaign.kind == "search" else rng.uniform(0.003, 0.012)
+            )
+            impressions = max(1, round(cost / cpm * 1000))
+            clicks = int(impressions * ctr + rng.random())
             age = (local_today - d).days
             is_final = age > RESTATEMENT_DAYS
             if not is_final:
@@ -481,8 +491,6 @@ class World:
                 clicks = int(clicks * shrink)
                 impressions = int(impressions * shrink)
             cost = round(cost, 2)
-            if account.platform == "google_ads":
-                cost = round(cost, 6)  # micros
             yield AdDay(campaign, d, impressions, clicks, cost, is_final)
             d += DAY
 
@@ -513,7 +521,8 @@ class World:
                     name = f"{month:%Y-%m} {channel} {topic.title()} {i + 1}"
                     base_cost = {"Webinar": 2500, "Tradeshow": 18000, "Email Send": 400}[channel]
                     costs = (
-                        ProgramCost(month, round(base_cost * self.spend_factor * rng.uniform(0.8, 1.2), 2), "Period cost"),
+                        ProgramCost(month, round(base_cost * self.spend_factor
+                                                 * rng.uniform(0.8, 1.2), 2), "Period cost"),
                     )  # fmt: skip
                     created = _utc(month - timedelta(days=20), rng.randint(0, 86_399))
                     out.append(Program(pid, name, channel, canonical, ptype, created,
@@ -544,7 +553,9 @@ class World:
         for p in sorted(candidates, key=lambda p: p.program_id):
             if p.canonical_channel != canonical or p.created_at > at:
                 continue
-            if canonical == "events" and not (p.event_day and 0 <= (at.date() - p.event_day).days < 2):
+            if canonical == "events" and not (
+                p.event_day and 0 <= (at.date() - p.event_day).days < 2
+            ):
                 continue
             if canonical == "email" and not (0 <= (at - p.created_at).days < 60):
                 continue
@@ -569,7 +580,7 @@ class World:
         d = first
         while d < self.today:
             moves = {c: rng.gauss(0, 0.003) for c in level}
-            is_holiday = (d.month, d.day) in ((1, 1), (12, 25), (12, 26), (5, 1))
+            is_holiday = d in _target_holidays(d.year)
             if d.weekday() < 5 and not is_holiday:
                 for c in level:
                     level[c] = level[c] * (1 + moves[c])
@@ -605,6 +616,25 @@ class World:
         for b in self.bundles():
             if b.deal is not None and b.deal.created_at < now:
                 yield b.deal
+
+
+@lru_cache(maxsize=64)
+def _target_holidays(year: int) -> frozenset[date]:
+    """Days the ECB publishes no reference rate (the TARGET2 closing days)."""
+    # Easter Sunday by the anonymous Gregorian algorithm
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    easter = date(year, month, day + 1)
+    return frozenset({
+        date(year, 1, 1), easter - timedelta(days=2), easter + timedelta(days=1),
+        date(year, 5, 1), date(year, 12, 25), date(year, 12, 26),
+    })  # fmt: skip
 
 
 # -- generation --------------------------------------------------------------------------------
@@ -680,7 +710,9 @@ def _draft_person(
 ) -> _Draft:
     first = rng.choice(FIRST_NAMES)
     last = rng.choice(LAST_NAMES)
-    arrival = _second(started + timedelta(seconds=rng.uniform(0, PERSON_ARRIVAL_SPREAD_DAYS * 86_400)))
+    arrival = _second(
+        started + timedelta(seconds=rng.uniform(0, PERSON_ARRIVAL_SPREAD_DAYS * 86_400))
+    )
     roll = rng.random()
     has_email = roll >= 0.03  # 3% never give an email: automation platform only
     offline = has_email and roll < 0.07  # 4% created by sales in the CRM, no marketing touch
@@ -689,7 +721,8 @@ def _draft_person(
         idx=idx, company_idx=k, first_name=first, last_name=last, email=email,
         in_crm=has_email, in_marketo=not offline, created_at=arrival, touches=[], stages={},
         skips_mql=False, subscriber_first=rng.random() < 0.15,
-        offline_source=rng.choice(("OFFLINE", "OFFLINE", "DIRECT_TRAFFIC", "REFERRALS")) if offline else None,
+        offline_source=(rng.choice(("OFFLINE", "OFFLINE", "DIRECT_TRAFFIC", "REFERRALS"))
+                        if offline else None),
         has_duplicate=has_email and not offline and rng.random() < 0.02,
         evangelist_lag=None,
     )  # fmt: skip
@@ -735,10 +768,8 @@ def _draft_person(
         n_after = min(44, int(rng.expovariate(1 / 18.0)))
         t = lead_at
         for _ in range(n_after):
-            if rng.random() < 0.03:
-                gap = timedelta(0)  # a tied instant: two activities in the same second
-            else:
-                gap = _exp_days(rng, 6, 45)
+            # now and then a tied instant: two activities in the same second
+            gap = timedelta(0) if rng.random() < 0.03 else _exp_days(rng, 6, 45)
             t = _second(t + gap)
             if t >= cap:
                 break
@@ -828,7 +859,11 @@ def _make_touch(
     elif channel == "referral":
         query = {"utm_source": rng.choice(("g2", "capterra")), "utm_medium": "referral"}
     elif channel == "partner":
-        query = {"utm_source": "partnerco", "utm_medium": "partner", "utm_campaign": "partner_q_launch"}
+        query = {
+            "utm_source": "partnerco",
+            "utm_medium": "partner",
+            "utm_campaign": "partner_q_launch",
+        }
         campaign_key = "partner_q_launch"
     return Touch(activity_id, at, kind, channel, campaign_key, query, program_id, page)
 
@@ -858,7 +893,12 @@ def _make_deal(
     is_won = False
     path = [(created, "appointmentscheduled")]
     t = created
-    for stage in ("qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent"):
+    for stage in (
+        "qualifiedtobuy",
+        "presentationscheduled",
+        "decisionmakerboughtin",
+        "contractsent",
+    ):
         t = _second(t + _exp_days(rng, 6, 25))
         if t >= cap or rng.random() < 0.15:
             break
@@ -924,14 +964,22 @@ def _finish_person(world: World, rng: random.Random, d: _Draft, deal: Deal | Non
                      "opportunity": "opportunity", "customer": "customer"}[stage]  # fmt: skip
             hubspot_dates[value] = at
         if "customer" in stages and d.evangelist_lag is not None:
-            last_moment = world.company_start(d.company_idx) + MAX_COMPANY_SPAN - timedelta(seconds=1)
-            hubspot_dates["evangelist"] = min(_second(stages["customer"] + d.evangelist_lag), last_moment)
+            last_moment = (
+                world.company_start(d.company_idx) + MAX_COMPANY_SPAN - timedelta(seconds=1)
+            )
+            hubspot_dates["evangelist"] = min(
+                _second(stages["customer"] + d.evangelist_lag), last_moment
+            )
 
     status_changes: list[StatusChange] = []
     if d.in_marketo:
         old = None
         seq = 50  # activity ids 51.. of the person's block are status changes
-        for stage, status in (("lead", "New"), ("mql", "Marketing Qualified"), ("sql", "Sales Qualified")):
+        for stage, status in (
+            ("lead", "New"),
+            ("mql", "Marketing Qualified"),
+            ("sql", "Sales Qualified"),
+        ):
             if stage not in stages or (stage == "mql" and d.skips_mql):
                 continue
             if stage == "sql" and not d.in_crm:
