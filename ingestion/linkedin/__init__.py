@@ -29,6 +29,7 @@ def linkedin_source(
     api_version: str = settings.API_VERSION,
     start_date: str = settings.DEFAULT_START_DATE,
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
+    page_size: int = settings.CAMPAIGN_PAGE_SIZE,
 ) -> Any:
     """Ad accounts, their campaigns and daily campaign analytics for `account_ids`.
 
@@ -39,6 +40,7 @@ def linkedin_source(
         api_version: the ``LinkedIn-Version`` header (YYYYMM).
         start_date: the first day the first run loads.
         lookback_days: days before the last loaded day re-pulled on every run (restatements).
+        page_size: campaigns per page of the campaign search (``pageSize``).
     """
     config: Any = {
         "client": {
@@ -69,7 +71,7 @@ def linkedin_source(
                 "columns": {"id": {"data_type": "text"}},
                 "endpoint": {
                     "path": "rest/adAccounts/{resources.ad_accounts.id}/adCampaigns",
-                    "params": {"q": "search", "pageSize": settings.CAMPAIGN_PAGE_SIZE},
+                    "params": {"q": "search", "pageSize": page_size},
                     "data_selector": "elements",
                     "paginator": JSONResponseCursorPaginator(
                         cursor_path="metadata.nextPageToken", cursor_param="pageToken"

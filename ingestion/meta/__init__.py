@@ -29,6 +29,7 @@ def meta_source(
     api_version: str = settings.API_VERSION,
     start_date: str = settings.DEFAULT_START_DATE,
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
+    page_size: int = settings.PAGE_SIZE,
 ) -> Any:
     """Campaigns and daily campaign-level insights of every ad account in `account_ids`.
 
@@ -39,6 +40,7 @@ def meta_source(
         api_version: the Graph API version in the path (``v23.0``).
         start_date: the first day the first run loads (account-local dates).
         lookback_days: days before the last loaded day re-pulled on every run (restatements).
+        page_size: rows per page (``limit``).
     """
     # until "tomorrow" in UTC: no account's local today is later, Meta reports up to now
     until = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
@@ -63,7 +65,7 @@ def meta_source(
                     "path": "{resources.ad_accounts.account_id}/campaigns",
                     "params": {
                         "fields": ",".join(settings.CAMPAIGN_FIELDS),
-                        "limit": settings.PAGE_SIZE,
+                        "limit": page_size,
                     },
                 },
             },
@@ -85,7 +87,7 @@ def meta_source(
                         "level": "campaign",
                         "time_increment": 1,
                         "fields": ",".join(settings.INSIGHT_FIELDS),
-                        "limit": settings.PAGE_SIZE,
+                        "limit": page_size,
                         "time_range": '{{"since":"{incremental.start_value}","until":"'
                         + until
                         + '"}}',
