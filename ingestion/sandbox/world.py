@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -119,8 +120,13 @@ class AdAccount:
     account_id: str
     name: str
     currency: str
-    timezone: str
-    utc_offset_hours: int  # fixed offset used to turn instants into account-local dates
+    timezone: str  # IANA zone: the account reports in its own dates, daylight saving included
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
+
+    def local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True)
@@ -273,23 +279,23 @@ class Deal:
     stage_path: tuple[tuple[datetime, str], ...]  # HubSpot dealstage values over time
 
     def amount_as_of(self, as_of: datetime) -> float:
-        if self.revision is not None and self.revision.at <= as_of:
+        if self.revision is not None and self.revision.at < as_of:
             return self.revision.amount
         return self.amount
 
     def stage_as_of(self, as_of: datetime) -> str:
         current = self.stage_path[0][1]
         for at, stage in self.stage_path:
-            if at <= as_of:
+            if at < as_of:
                 current = stage
         return current
 
     def is_closed_as_of(self, as_of: datetime) -> bool:
-        return self.closed_at is not None and self.closed_at <= as_of
+        return self.closed_at is not None and self.closed_at < as_of
 
     def last_modified_as_of(self, as_of: datetime) -> datetime:
-        times = [self.created_at] + [at for at, _ in self.stage_path if at <= as_of]
-        if self.revision is not None and self.revision.at <= as_of:
+        times = [self.created_at] + [at for at, _ in self.stage_path if at < as_of]
+        if self.revision is not None and self.revision.at < as_of:
             times.append(self.revision.at)
         return max(times)
 
@@ -405,13 +411,12 @@ class World:
     @cached_property
     def ad_accounts(self) -> tuple[AdAccount, ...]:
         return (
-            AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York",
-                      -5),
-            AdAccount("google_ads", "9876543210", "Acme Google Ads EU", "EUR", "Europe/Berlin", 1),
-            AdAccount("meta", "act_101010101", "Acme Meta UK", "GBP", "Europe/London", 0),
-            AdAccount("meta", "act_202020202", "Acme Meta US", "USD", "America/Los_Angeles", -8),
-            AdAccount("linkedin", "508000001", "Acme LinkedIn", "USD", "America/Chicago", -6),
-            AdAccount("microsoft_ads", "180000001", "Acme Microsoft Ads", "EUR", "Europe/Paris", 1),
+            AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York"),
+            AdAccount("google_ads", "9876543210", "Acme Google Ads EU", "EUR", "Europe/Berlin"),
+            AdAccount("meta", "act_101010101", "Acme Meta UK", "GBP", "Europe/London"),
+            AdAccount("meta", "act_202020202", "Acme Meta US", "USD", "America/Los_Angeles"),
+            AdAccount("linkedin", "508000001", "Acme LinkedIn", "USD", "America/Chicago"),
+            AdAccount("microsoft_ads", "180000001", "Acme Microsoft Ads", "EUR", "Europe/Paris"),
         )  # fmt: skip
 
     @cached_property
@@ -467,7 +472,7 @@ class World:
         """The campaign's daily rows as reported on `as_of` (account-local dates before today)."""
         account = self.account(campaign.account_id)
         # the account's own "today": the local date of the world's instant
-        local_today = (self.now + timedelta(hours=account.utc_offset_hours)).date()
+        local_today = account.local_date(self.now)
         d = campaign.start
         while d < local_today:
             rng = random.Random(f"{self.seed}:ad:{campaign.campaign_id}:{d.isoformat()}")
@@ -913,6 +918,8 @@ def _make_deal(
     revision = None
     if rng.random() < 0.3:
         rev_at = min(_second(created + _exp_days(rng, 8, 30)), cap)
+        if closed_at is not None:  # amounts are revised while the deal is open
+            rev_at = min(rev_at, closed_at - timedelta(seconds=1))
         revision = DealRevision(rev_at, round(amount * rng.uniform(0.6, 1.4), 2))
     return Deal(
         deal_id=9_000_001 + k,

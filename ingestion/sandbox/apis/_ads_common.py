@@ -64,7 +64,7 @@ class Row:
 
 def local_today(world: World, account: AdAccount) -> date:
     """The account's own date at the world's instant (its days before this one exist)."""
-    return (world.now + timedelta(hours=account.utc_offset_hours)).date()
+    return account.local_date(world.now)
 
 
 def accounts(world: World, platform: str) -> list[AdAccount]:

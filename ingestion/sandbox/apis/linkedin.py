@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -374,11 +374,6 @@ def _account(ctx, account_id: str):
     return account
 
 
-def _epoch_ms(d: date, offset_hours: int) -> int:
-    tz = timezone(timedelta(hours=offset_hours))
-    return int(datetime.combine(d, time(), tzinfo=tz).timestamp() * 1000)
-
-
 def campaigns(ctx, request: Request, account_id: str) -> dict[str, Any]:
     params = request.query_params
     if params.get("q") != "search":
@@ -405,7 +400,7 @@ def campaigns(ctx, request: Request, account_id: str) -> dict[str, Any]:
                 "objectiveType": OBJECTIVE.get(
                     c.name.split("_", 2)[2].rsplit("_", 1)[0], "WEBSITE_VISIT"
                 ),
-                "runSchedule": {"start": _epoch_ms(c.start, account.utc_offset_hours)},
+                "runSchedule": {"start": int(account.local_midnight(c.start).timestamp() * 1000)},
                 "test": False,
             }
         )

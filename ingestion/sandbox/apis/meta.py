@@ -280,8 +280,6 @@ def _insight(
 def _campaign_rows(ctx, request: Request, account) -> list[dict[str, Any]]:
     fields = _fields(request, CAMPAIGN_FIELDS, ["id"], "ad-campaign-group")
     out = []
-    sign = "+" if account.utc_offset_hours >= 0 else "-"
-    offset = f"{sign}{abs(account.utc_offset_hours):02d}00"
     for c in ads.campaigns(ctx.world, PLATFORM, account.account_id):
         values = {
             "id": c.campaign_id,
@@ -290,7 +288,7 @@ def _campaign_rows(ctx, request: Request, account) -> list[dict[str, Any]]:
             "status": "ACTIVE",
             "effective_status": "ACTIVE",
             "account_id": account.account_id.removeprefix("act_"),
-            "start_time": f"{c.start.isoformat()}T00:00:00{offset}",
+            "start_time": account.local_midnight(c.start).strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         row = {f: values[f] for f in fields}
         row.setdefault("id", c.campaign_id)

@@ -56,7 +56,7 @@ def world_days(world: World, platform: str, account_id: str, since: date, until:
 
 def latest_day(world: World, account_id: str) -> date:
     account = world.account(account_id)
-    return (world.now + timedelta(hours=account.utc_offset_hours)).date() - timedelta(days=1)
+    return account.local_date(world.now) - timedelta(days=1)
 
 
 # --- Google Ads ------------------------------------------------------------------------------

@@ -169,9 +169,7 @@ def test_advancing_keeps_final_ad_days_and_fx():
             assert other == d
         else:
             account = early.account(d.campaign.account_id)
-            local_today = (
-                early.now + world_module.timedelta(hours=account.utc_offset_hours)
-            ).date()
+            local_today = account.local_date(early.now)
             assert (local_today - d.day).days <= RESTATEMENT_DAYS
             restated += other.cost != d.cost
     assert restated > 0
