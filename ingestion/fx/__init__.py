@@ -23,7 +23,7 @@ SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze
 def fx_source(
     base_url: str = settings.DEFAULT_BASE_URL,
     base: str = settings.DEFAULT_BASE,
-    symbols: list[str] = settings.DEFAULT_SYMBOLS,
+    symbols: str = settings.DEFAULT_SYMBOLS,
     start_date: str = settings.DEFAULT_START_DATE,
     lookback_days: int = settings.DEFAULT_LOOKBACK_DAYS,
 ) -> Any:
@@ -32,12 +32,11 @@ def fx_source(
     Args:
         base_url: the API host; the sandbox's URL in tests.
         base: the currency the rates are quoted against (one `base` buys `rate` units).
-        symbols: currencies to load (a list or "USD,GBP").
+        symbols: currencies to load, comma separated ("USD,GBP").
         start_date: the first day the first run loads.
         lookback_days: published days re-read on every run (corrections).
     """
-    if isinstance(symbols, str):
-        symbols = symbols.split(",")
+    currencies = symbols.split(",") if isinstance(symbols, str) else list(symbols)
     config: Any = {
         "client": {"base_url": f"{base_url.rstrip('/')}/", "session": configured_session()},
         "resources": [
@@ -53,7 +52,7 @@ def fx_source(
                 },
                 "endpoint": {
                     "path": settings.TIME_SERIES_PATH,
-                    "params": {"base": base, "symbols": ",".join(s.strip() for s in symbols)},
+                    "params": {"base": base, "symbols": ",".join(c.strip() for c in currencies)},
                     "data_selector": "$",
                     "paginator": "single_page",
                     # nothing published since the last run (a weekend, a holiday)

@@ -4,8 +4,8 @@
 DEFAULT_BASE_URL = "https://api.frankfurter.dev"
 #: the rate source's base: a rate is units of `currency` per one of these
 DEFAULT_BASE = "EUR"
-#: every currency an ad account or deal may be in, except the base
-DEFAULT_SYMBOLS = ["USD", "GBP"]
+#: every currency an ad account or deal may be in, except the base (comma separated)
+DEFAULT_SYMBOLS = "USD,GBP"
 #: rates before the first ad day are needed too (the rate of a day is the latest on or before it)
 DEFAULT_START_DATE = "2023-12-01"
 #: re-read the last few published days: the ECB occasionally corrects a published rate
