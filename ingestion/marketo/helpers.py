@@ -141,35 +141,12 @@ class MarketoClient:
                 json=json,
                 headers={"Authorization": f"Bearer {token}"},
             )
-            if response.status_code in (401, 403):
-                raise MarketoAuthError(
-                    f"marketo: HTTP {response.status_code} on {path}; the API user lacks a "
-                    f"permission or the credentials are wrong. Check {SETTINGS_TO_FIX}."
-                )
             if not response.ok:
-                raise MarketoError(f"marketo: HTTP {response.status_code} on {path}")
+                self._raise_for_status(response.status_code, path)
             body = _json(response)
             if body.get("success", False):
                 return body
-            errors = body.get("errors") or [{"code": "?", "message": "success is false"}]
-            codes = {str(e.get("code")) for e in errors}
-            last_error = "; ".join(
-                f"{e.get('code')} {_clean(e.get('message'), self)}" for e in errors
-            )
-            if codes & settings.TOKEN_ERROR_CODES:
-                if fresh:
-                    raise MarketoAuthError(
-                        f"marketo: a freshly issued access token was refused on {path} "
-                        f"({last_error}). Check {SETTINGS_TO_FIX}."
-                    )
-                self._token = None  # refresh and retry at once
-                continue
-            if codes <= settings.RETRYABLE_ERROR_CODES:
-                log.warning("marketo: %s on %s, retrying in %.1f s", last_error, path, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, settings.MAX_BACKOFF_SECONDS)
-                continue
-            raise MarketoError(f"marketo: {path} failed: {last_error}")
+            delay, last_error = self._handle_body_error(body, path, fresh, delay)
         raise MarketoError(
             f"marketo: {path} still failing after {settings.MAX_ATTEMPTS} attempts: {last_error}"
         )
@@ -179,18 +156,61 @@ class MarketoClient:
         return self.get(path, json=body if body is not None else {}, method="POST")
 
     def stream(self, path: str) -> requests.Response:
-        """A streamed file download (bulk extract); the caller reads and closes it."""
-        token, _ = self._current_token()
-        response = self._session.get(
-            self.base_url + path, headers={"Authorization": f"Bearer {token}"}, stream=True
-        )
-        if response.status_code in (401, 403) or not response.ok:
+        """A streamed file download (bulk extract); the caller reads and closes it.
+
+        An error comes back as a JSON body instead of the file, with the same codes as ``get``.
+        """
+        delay = settings.FIRST_BACKOFF_SECONDS
+        last_error = ""
+        for _ in range(settings.MAX_ATTEMPTS):
+            token, fresh = self._current_token()
+            response = self._session.get(
+                self.base_url + path, headers={"Authorization": f"Bearer {token}"}, stream=True
+            )
+            if not response.ok:
+                response.close()
+                self._raise_for_status(response.status_code, path)
+            if not response.headers.get("content-type", "").startswith("application/json"):
+                return response
+            body = _json(response)
             response.close()
-            raise MarketoError(f"marketo: HTTP {response.status_code} on {path}")
-        if response.headers.get("content-type", "").startswith("application/json"):
-            body = _json(response)  # an error in a 200 body instead of the file
-            raise MarketoError(f"marketo: {path} failed: {body.get('errors')}")
-        return response
+            delay, last_error = self._handle_body_error(body, path, fresh, delay)
+        raise MarketoError(
+            f"marketo: {path} still failing after {settings.MAX_ATTEMPTS} attempts: {last_error}"
+        )
+
+    @staticmethod
+    def _raise_for_status(status: int, path: str) -> None:
+        if status in (401, 403):
+            raise MarketoAuthError(
+                f"marketo: HTTP {status} on {path}; the API user lacks a permission or the "
+                f"credentials are wrong. Check {SETTINGS_TO_FIX}."
+            )
+        raise MarketoError(f"marketo: HTTP {status} on {path}")
+
+    def _handle_body_error(
+        self, body: dict[str, Any], path: str, fresh: bool, delay: float
+    ) -> tuple[float, str]:
+        """Decides on a ``success: false`` body: refresh the token, back off, or fail.
+
+        Returns (the next back-off delay, the error as text); raises when a retry cannot help.
+        """
+        errors = body.get("errors") or [{"code": "?", "message": "success is false"}]
+        codes = {str(e.get("code")) for e in errors}
+        text = "; ".join(f"{e.get('code')} {_clean(e.get('message'), self)}" for e in errors)
+        if codes & settings.TOKEN_ERROR_CODES:
+            if fresh:
+                raise MarketoAuthError(
+                    f"marketo: a freshly issued access token was refused on {path} ({text}). "
+                    f"Check {SETTINGS_TO_FIX}."
+                )
+            self._token = None  # fetch a new one and retry at once
+            return delay, text
+        if codes <= settings.RETRYABLE_ERROR_CODES:
+            log.warning("marketo: %s on %s, retrying in %.1f s", text, path, delay)
+            time.sleep(delay)
+            return min(delay * 2, settings.MAX_BACKOFF_SECONDS), text
+        raise MarketoError(f"marketo: {path} failed: {text}")
 
     def paged(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``result`` following ``nextPageToken`` while ``moreResult`` is true."""
