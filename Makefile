@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+# the tools of the environment (dbt, dagster, dagster-dbt) come first on PATH
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DAGSTER_HOME := $(abspath dagster_home)
 # telemetry off everywhere, also for tools started outside the project's own settings
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
@@ -21,11 +23,21 @@ help:  ## list the targets
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --all-groups
+	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null; \
+		$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; }
+	# --inexact keeps uv (and pip) in the environment although the lock does not list them
+	$(UV) sync --frozen --inexact --all-groups
 	@touch $@
 
-setup: $(VENV)/.installed  ## create .venv and install the locked dependencies
+DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
+MANIFEST := dbt_project/target/manifest.json
+
+# dagster-dbt reads the manifest: prepared here, once per change, not on every definitions load
+$(MANIFEST): $(VENV)/.installed $(DBT_FILES)
+	$(VENV)/bin/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
+	@touch $@
+
+setup: $(VENV)/.installed $(MANIFEST)  ## create .venv, install the locked dependencies, prepare dbt
 
 demo: setup  ## start the sandbox and run the whole pipeline on it
 	$(PY) scripts/demo.py

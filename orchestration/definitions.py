@@ -6,6 +6,6 @@ resources of one layer and exposes them as ``defs``.
 
 import dagster as dg
 
-from orchestration.defs import ingestion
+from orchestration.defs import ingestion, transform
 
-defs = dg.Definitions.merge(ingestion.defs)
+defs = dg.Definitions.merge(ingestion.defs, transform.defs)

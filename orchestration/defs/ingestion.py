@@ -10,8 +10,6 @@ laptop), so the source used to *describe* the assets is built with placeholders,
 that *runs* is built inside the run, where a missing setting fails with dlt's message naming it.
 """
 
-from __future__ import annotations
-
 import importlib
 import logging
 import os

@@ -1,0 +1,80 @@
+"""Transform layer: every dbt model, seed and test as Dagster assets and asset checks.
+
+One translator decides every key and group from where a node sits in the dbt project:
+
+* a model in ``models/<layer>/...`` is ``<layer>/<model>`` in the group ``<layer>``;
+* a seed is ``settings/<seed>``;
+* a dbt source table is ``raw/<source>/<table>``: the key of the dlt asset that loads it, so
+  lineage runs from each API through dbt without a break. A source table that a dlt resource
+  writes as a child table names its parent's key in ``meta: {dagster: {asset_key: [...]}}``.
+
+A model added under ``models/`` therefore appears in Dagster, with its lineage, without any
+Python change. dbt tests become asset checks on the models they test.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from ingestion.warehouse import warehouse_path
+from orchestration.dbt_project import dbt_project
+from orchestration.warehouse_lock import WAREHOUSE_POOL
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        props = dbt_resource_props
+        override = (props.get("meta") or {}).get("dagster", {}).get("asset_key")
+        if override:
+            return dg.AssetKey(override)
+        kind = props["resource_type"]
+        if kind == "source":
+            return dg.AssetKey(["raw", props["source_name"], props["name"]])
+        if kind == "seed":
+            return dg.AssetKey(["settings", props["name"]])
+        return dg.AssetKey([layer_of(props), props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "settings"
+        return layer_of(dbt_resource_props)
+
+
+def layer_of(props: Mapping[str, Any]) -> str:
+    """The model's top folder under models/: staging, intermediate, marts or certified."""
+    fqn = props.get("fqn") or []
+    return fqn[1] if len(fqn) > 2 else "models"
+
+
+translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    pool=WAREHOUSE_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # the profile reads the warehouse path from the environment, like the loads do
+    os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+# the dbt installed beside this interpreter, whether or not the virtualenv is on PATH
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+)
