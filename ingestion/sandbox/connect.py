@@ -7,6 +7,9 @@ This is the one place that knows how the sources' settings map onto a sandbox se
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 from ingestion.sandbox.world import World
 
 #: per source, the config setting holding its account ids, and how to read them off the world
@@ -30,8 +33,9 @@ def source_env(
             env[f"SOURCES__{api.upper()}__{key.upper()}"] = value
     for api, (setting, platform) in ACCOUNT_SETTINGS.items():
         ids = [a.account_id for a in world.ad_accounts if a.platform == platform]
-        env[f"SOURCES__{api.upper()}__{setting}"] = ",".join(ids)
-    env["SOURCES__FX__START_DATE"] = (world.start.replace(day=1)).isoformat()
-    for api in ACCOUNT_SETTINGS:
-        env[f"SOURCES__{api.upper()}__START_DATE"] = world.start.isoformat()
+        env[f"SOURCES__{api.upper()}__{setting}"] = json.dumps(ids)
+        # campaigns of the world may start up to three weeks before it does
+        env[f"SOURCES__{api.upper()}__START_DATE"] = (world.start - timedelta(days=30)).isoformat()
+    # rates from before the first spend day, so that every day has a rate on or before it
+    env["SOURCES__FX__START_DATE"] = (world.start - timedelta(days=40)).isoformat()
     return env
