@@ -75,7 +75,7 @@ def _print_tables(warehouse: Path) -> None:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
-            """select table_schema, table_name, estimated_size from duckdb_tables()
+            """select schema_name, table_name, estimated_size from duckdb_tables()
                where not starts_with(table_name, '_dlt') order by 1, 2"""
         ).fetchall()
     for schema, table, size in rows:

@@ -1,0 +1,162 @@
+"""Run the real pipeline on a sandbox world, for tests: load every source, build dbt, compare.
+
+Known answers come from the simulator's ground truth (``ingestion/sandbox/truth.py``), never
+from the code under test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.sandbox.connect import source_env
+from ingestion.sandbox.faults import FaultPlan
+from ingestion.sandbox.server import SandboxServer
+from ingestion.sandbox.world import World
+from ingestion.warehouse import SOURCES, pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def warehouse_env(workdir: Path) -> dict[str, str]:
+    return {
+        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
+        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
+    }
+
+
+def load_sources(
+    server: SandboxServer, workdir: Path, sources: Iterable[str] = SOURCES
+) -> dict[str, dict[str, int]]:
+    """Run every source's dlt pipeline against a running sandbox; rows loaded per table."""
+    counts = {}
+    env = {
+        **warehouse_env(workdir),
+        **source_env(server.base_urls, server.credentials, server.world),
+    }
+    with environment(env):
+        for name in sources:
+            make = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+            p = pipeline(name)
+            p.run(make())
+            counts[name] = dict(p.last_trace.last_normalize_info.row_counts)
+    return counts
+
+
+def load_world(
+    world: World, workdir: Path, faults: FaultPlan | None = None
+) -> dict[str, dict[str, int]]:
+    with SandboxServer(world, faults=faults) as server:
+        return load_sources(server, workdir)
+
+
+def dbt(
+    workdir: Path,
+    *args: str,
+    vars: Mapping | None = None,
+    target: str = "duckdb",
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Run dbt on the project against the workdir's warehouse, with its own target folder."""
+    command = [
+        DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(workdir / "dbt_target"), "--log-path", str(workdir / "dbt_logs"),
+        "--target", target,
+    ]  # fmt: skip
+    if vars:
+        import json
+
+        command += ["--vars", json.dumps(dict(vars))]
+    env = {**os.environ, **warehouse_env(workdir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+           **(extra_env or {})}  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        )
+    return result
+
+
+def read_table(workdir: Path, relation: str) -> list[dict]:
+    with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as con:
+        cursor = con.execute(f"select * from {relation}")
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _normal(value):
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "is_finite"):  # Decimal
+        return float(value)
+    return value
+
+
+def assert_rows_equal(
+    actual: list[dict],
+    expected: list[dict],
+    grain: tuple[str, ...],
+    *,
+    table: str,
+    tolerance: float = 1e-6,
+) -> None:
+    """Rows equal by grain: counts and text exactly, floats to `tolerance` (absolute)."""
+
+    def keyed(rows):
+        out = {}
+        for r in rows:
+            key = tuple(_normal(r[g]) for g in grain)
+            assert key not in out, f"{table}: duplicate grain {key}"
+            out[key] = r
+        return out
+
+    got, want = keyed(actual), keyed(expected)
+    missing, extra = sorted(set(want) - set(got), key=str), sorted(set(got) - set(want), key=str)
+    assert not missing and not extra, (
+        f"{table}: {len(missing)} rows missing (e.g. {missing[:3]}), "
+        f"{len(extra)} unexpected (e.g. {extra[:3]})"
+    )
+    problems = []
+    for key, w in want.items():
+        g = got[key]
+        for column, expected_value in w.items():
+            actual_value = _normal(g.get(column))
+            expected_value = _normal(expected_value)
+            if isinstance(expected_value, float) or isinstance(actual_value, float):
+                if expected_value is None or actual_value is None:
+                    ok = expected_value is None and actual_value is None
+                else:
+                    ok = math.isclose(actual_value, expected_value, rel_tol=1e-9, abs_tol=tolerance)
+            else:
+                ok = actual_value == expected_value
+            if not ok:
+                problems.append(f"{key} {column}: got {actual_value!r}, want {expected_value!r}")
+    assert not problems, f"{table}: {len(problems)} differences:\n" + "\n".join(problems[:20])
