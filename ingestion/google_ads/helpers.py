@@ -199,7 +199,8 @@ def flatten_row(result: dict[str, Any]) -> dict[str, Any]:
 
     Metrics and segments keep their own names, other resources are prefixed with theirs. Every
     field Google sends is kept (a newly selected or newly added field becomes a new column);
-    ``resourceName`` is dropped as it repeats the ids. int64 metrics become integers, but a
+    ``resourceName`` is dropped as it repeats the ids. int64 metrics become integers (0 when
+    left out, as proto3 JSON does with zeros; the queries here select all of them), but a
     value that is not an integer is passed on as sent, so the schema contract reports it.
     """
     row: dict[str, Any] = {}
@@ -217,6 +218,10 @@ def flatten_row(result: dict[str, Any]) -> dict[str, Any]:
             if resource == "metrics" and key in settings.INT64_METRICS:
                 value = _as_int(value)
             row[column] = value
+    if "metrics" in result:
+        # proto3 JSON leaves zero values out: a selected count or cost that is absent is 0
+        for key in settings.INT64_METRICS:
+            row.setdefault(_snake(key), 0)
     return row
 
 
