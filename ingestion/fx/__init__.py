@@ -13,8 +13,10 @@ from typing import Any
 import dlt
 from dlt.sources.rest_api import rest_api_resources
 
+from ingestion.http import configured_session
+
 from . import settings
-from .helpers import configured_session, rate_rows
+from .helpers import rate_rows
 
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 

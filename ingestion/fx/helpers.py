@@ -5,17 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dlt.common.configuration import resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
-
-
-def configured_session() -> Any:
-    """A requests session with dlt's retries, configured from ``[runtime]`` in config.toml."""
-    client = Client(raise_for_status=False)
-    client.update_from_config(resolve_configuration(RuntimeConfiguration()))
-    return client.session
-
 
 def rate_rows(series: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """``{"base": "EUR", "rates": {"2025-01-02": {"USD": 1.03}}}`` -> a row per day and currency."""

@@ -16,8 +16,10 @@ from typing import Any
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
+from ingestion.http import configured_session
+
 from . import settings
-from .helpers import GoogleAdsAuth, as_id_list, configured_session, search_stream
+from .helpers import GoogleAdsAuth, as_id_list, search_stream
 
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 

@@ -9,12 +9,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dlt.common.configuration import resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import PreparedRequest, Response
 from requests.auth import AuthBase
+
+from ingestion.http import config_list
 
 from . import settings
 
@@ -25,18 +24,6 @@ class GoogleAdsCredentialsError(RuntimeError):
 
 class GoogleAdsApiError(RuntimeError):
     """Google answered with an error that is not about credentials (a bad query, a bad id)."""
-
-
-def configured_session() -> Any:
-    """A requests session with dlt's retries, configured from ``[runtime]`` in config.toml.
-
-    RESTClient would otherwise build its own session with dlt's built-in defaults, ignoring the
-    project's request_timeout / request_max_attempts / back-off settings.
-    """
-    config = resolve_configuration(RuntimeConfiguration())
-    client = Client(raise_for_status=False)
-    client.update_from_config(config)
-    return client.session
 
 
 def error_codes(response: Response) -> list[str]:
@@ -112,10 +99,8 @@ def _fail_on_rejected_credentials(response: Response, *args: Any, **kwargs: Any)
 
 def as_id_list(value: Any) -> list[str]:
     """Ids from config: a list, a JSON list or a comma-separated string; dashes removed."""
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
-    return [str(v).strip().replace("-", "") for v in value if str(v).strip()]
+    value = config_list(value)
+    return [v.replace("-", "") for v in value]
 
 
 def iter_json_array(chunks: Iterable[bytes]) -> Iterator[Any]:

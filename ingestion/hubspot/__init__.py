@@ -21,6 +21,8 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.rest_api import rest_api_resources
 
+from ingestion.http import configured_session
+
 from . import settings
 from .helpers import (
     HubSpotSearchPaginator,
@@ -57,6 +59,7 @@ def _rest_api_config(api_key: str, base_url: str, start_date: str) -> dict[str, 
         "client": {
             "base_url": base_url,
             "auth": {"type": "bearer", "token": api_key},
+            "session": configured_session(),
         },
         "resource_defaults": {
             "primary_key": "id",

@@ -15,8 +15,10 @@ import dlt
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_resources
 
+from ingestion.http import configured_session
+
 from . import settings
-from .helpers import LinkedInAuth, analytics_row, as_id_list, configured_session, restli_date
+from .helpers import LinkedInAuth, analytics_row, as_id_list, restli_date
 
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 

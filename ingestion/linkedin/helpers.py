@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dlt.common.configuration import configspec, resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
+from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from requests import PreparedRequest, Response
+
+from ingestion.http import config_list
 
 from . import settings
 
 
 class LinkedInCredentialsError(RuntimeError):
     """LinkedIn refused the token: retrying cannot help, the setting must be fixed."""
-
-
-def configured_session() -> Any:
-    """A requests session with dlt's retries, configured from ``[runtime]`` in config.toml."""
-    client = Client(raise_for_status=False)
-    client.update_from_config(resolve_configuration(RuntimeConfiguration()))
-    return client.session
 
 
 @configspec
@@ -65,10 +57,8 @@ def _fail_on_rejected_token(response: Response, *args: Any, **kwargs: Any) -> Re
 
 def as_id_list(value: Any) -> list[str]:
     """Account ids from config (a list or "1,2"); ``urn:li:sponsoredAccount:`` prefixes dropped."""
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
-    return [str(v).strip().rsplit(":", 1)[-1] for v in value if str(v).strip()]
+    value = config_list(value)
+    return [v.rsplit(":", 1)[-1] for v in value]
 
 
 def restli_date(value: Any) -> str:

@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from dlt.sources.helpers import requests as dlt_requests
+
+from ingestion.http import configured_session
 
 from . import settings
 
@@ -69,9 +70,7 @@ class MarketoClient:
         self._token_expires_at = 0.0
         # dlt's session retries 429, 5xx and timeouts with back-off (see .dlt/config.toml);
         # statuses are checked here so that no HTTPError (whose text holds the URL) escapes
-        http = dlt_requests.Client(raise_for_status=False)
-        http.configure()
-        self._session = http.session
+        self._session = configured_session()
 
     def __repr__(self) -> str:  # never show the credentials
         return f"MarketoClient({self.base_url!r})"

@@ -15,8 +15,10 @@ from typing import Any
 import dlt
 from dlt.sources.rest_api import rest_api_resources
 
+from ingestion.http import configured_session
+
 from . import settings
-from .helpers import MetaAuth, NextUrlWithoutToken, as_id_list, configured_session, typed_insight
+from .helpers import MetaAuth, NextUrlWithoutToken, as_id_list, typed_insight
 
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from dlt.common.configuration import configspec, resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
+from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from requests import PreparedRequest, Request, Response
+
+from ingestion.http import config_list
 
 from . import settings
 
 
 class MetaCredentialsError(RuntimeError):
     """Meta refused the token: retrying cannot help, the setting must be fixed."""
-
-
-def configured_session() -> Any:
-    """A requests session with dlt's retries, configured from ``[runtime]`` in config.toml."""
-    client = Client(raise_for_status=False)
-    client.update_from_config(resolve_configuration(RuntimeConfiguration()))
-    return client.session
 
 
 @configspec
@@ -94,10 +86,8 @@ def account_node(account_id: Any) -> str:
 
 
 def as_id_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
-    return [account_node(v) for v in value if str(v).strip()]
+    value = config_list(value)
+    return [account_node(v) for v in value]
 
 
 def typed_insight(row: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from typing import Any
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
+from ingestion.http import configured_session
+
 from . import settings
 from .helpers import (
     MicrosoftAdsAuth,
     as_id_list,
-    configured_session,
     download,
     report_request,
     report_rows,

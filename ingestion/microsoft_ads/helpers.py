@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import re
 import tempfile
 import time
@@ -16,12 +15,11 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from dlt.common.configuration import resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import PreparedRequest, Response
 from requests.auth import AuthBase
+
+from ingestion.http import config_list
 
 from . import settings
 
@@ -32,13 +30,6 @@ class MicrosoftAdsCredentialsError(RuntimeError):
 
 class MicrosoftAdsReportError(RuntimeError):
     """The report could not be made or read (an API fault, an error status, a timeout)."""
-
-
-def configured_session() -> Any:
-    """A requests session with dlt's retries, configured from ``[runtime]`` in config.toml."""
-    client = Client(raise_for_status=False)
-    client.update_from_config(resolve_configuration(RuntimeConfiguration()))
-    return client.session
 
 
 class MicrosoftAdsAuth(AuthBase):
@@ -86,10 +77,8 @@ def fault_codes(response: Response) -> str:
 
 
 def as_id_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        text = value.strip()
-        value = json.loads(text) if text.startswith("[") else text.split(",")
-    return [str(v).strip() for v in value if str(v).strip()]
+    value = config_list(value)
+    return value
 
 
 def ms_date(day: str) -> dict[str, int]:

@@ -73,8 +73,7 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
         dlt_source=describe_source(name),
         dlt_pipeline=pipeline(name),
         name=f"load_{name}",
-        group_name=f"raw_{name}",
-        dagster_dlt_translator=RawTranslator(),
+        dagster_dlt_translator=RawTranslator(),  # decides keys and the group
         pool=WAREHOUSE_POOL,
     )
     def _load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
