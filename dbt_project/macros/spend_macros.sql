@@ -1,0 +1,112 @@
+{#
+    Macros of the spend, FX and attribution models. Adapter-specific SQL is dispatched here
+    (next to cross_database.sql) so the models build on DuckDB and Postgres alike.
+#}
+
+{#
+    One row per calendar day from `first_day` to `last_day` (both inclusive) for every row of
+    `relation`, as column `day`. `relation` is a CTE name holding the two bound columns.
+#}
+{% macro days_from_to(relation, first_day, last_day) -%}{{ return(adapter.dispatch('days_from_to')(relation, first_day, last_day)) }}{%- endmacro %}
+{% macro default__days_from_to(relation, first_day, last_day) -%}
+    select {{ relation }}.*, cast(series.day_start as date) as day
+    from {{ relation }}
+    cross join lateral generate_series(
+        cast({{ relation }}.{{ first_day }} as timestamp),
+        cast({{ relation }}.{{ last_day }} as timestamp),
+        interval '1 day'
+    ) as series (day_start)
+{%- endmacro %}
+
+{#
+    Time zone of each ad account whose platform does not report one with its data. Google Ads
+    sends `customer.time_zone` with every row; Meta (`timezone_name` of the ad account),
+    LinkedIn and Microsoft Ads (the report header) do not reach the warehouse through the
+    current sources, so the zones are a setting: `--vars '{ad_account_timezones: {...}}'`.
+    The defaults are the sandbox's accounts. Accounts not listed get a null time zone.
+#}
+{% macro ad_account_timezones() -%}
+    {{ return(var('ad_account_timezones', {
+        'meta:act_101010101': 'Europe/London',
+        'meta:act_202020202': 'America/Los_Angeles',
+        'linkedin:508000001': 'America/Chicago',
+        'microsoft_ads:180000001': 'Europe/Paris',
+    })) }}
+{%- endmacro %}
+
+{# a `case` expression giving the configured time zone of (platform, account_id) #}
+{% macro ad_account_timezone(platform, account_id) -%}
+    {%- set zones = ad_account_timezones() -%}
+    {%- if zones | length == 0 -%}cast(null as {{ dbt.type_string() }}){%- else -%}
+    case {{ platform }} || ':' || {{ account_id }}
+        {%- for key, zone in zones.items() %}
+        when '{{ key }}' then '{{ zone }}'
+        {%- endfor %}
+    end
+    {%- endif -%}
+{%- endmacro %}
+
+{# the attribution models of METRICS.md, in their documented order #}
+{% macro attribution_models() -%}
+    {{ return(['first_touch', 'last_touch', 'linear', 'position_based', 'w_shaped', 'time_decay']) }}
+{%- endmacro %}
+
+{# --- generic tests ------------------------------------------------------------------------- #}
+
+{# every value is a number greater than zero (FX rates) #}
+{% test positive(model, column_name) %}
+    select {{ column_name }} as not_positive
+    from {{ model }}
+    where {{ column_name }} is not null and not ({{ column_name }} > 0)
+{% endtest %}
+
+{#
+    The credits of each group (an opportunity in one attribution model) sum to 1, within a
+    float tolerance: attributed pipeline summed over channels then equals total pipeline.
+#}
+{% test credits_sum_to_one(model, column_name, group_by, tolerance=0.000000001) %}
+    select {{ group_by | join(', ') }}, sum({{ column_name }}) as total_credit
+    from {{ model }}
+    group by {{ group_by | join(', ') }}
+    having abs(sum({{ column_name }}) - 1.0) > {{ tolerance }}
+{% endtest %}
+
+{#
+    A missing FX rate is a data-quality failure, never a silent null or a rate of 1: the
+    rows whose conversion found no published rate on or before their day.
+#}
+{% test has_fx_rate(model, column_name) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} is null
+{% endtest %}
+
+{#
+    Conversion to `reporting_currency` through the FX base: amount / rate(currency) *
+    rate(reporting), rates as units per one base unit (int_fx_rates_daily joined twice, as
+    `source_rate` on the row's currency and `reporting_rate` on the reporting currency, both
+    on the row's day). The same currency converts to itself without a lookup. A missing rate
+    leaves a null, which the models' `has_fx_rate` tests turn into a failed build.
+#}
+{% macro fx_rate_joins(currency, day) -%}
+    left join {{ ref('int_fx_rates_daily') }} as source_rate
+        on source_rate.currency = {{ currency }}
+        and source_rate.rate_date = {{ day }}
+    left join {{ ref('int_fx_rates_daily') }} as reporting_rate
+        on reporting_rate.currency = '{{ var("reporting_currency") }}'
+        and reporting_rate.rate_date = {{ day }}
+{%- endmacro %}
+
+{% macro fx_factor(currency) -%}
+    case
+        when {{ currency }} = '{{ var("reporting_currency") }}' then 1.0
+        else reporting_rate.units_per_base / source_rate.units_per_base
+    end
+{%- endmacro %}
+
+{% macro fx_convert(amount, currency) -%}
+    case
+        when {{ currency }} = '{{ var("reporting_currency") }}' then {{ amount }}
+        else {{ amount }} / source_rate.units_per_base * reporting_rate.units_per_base
+    end
+{%- endmacro %}

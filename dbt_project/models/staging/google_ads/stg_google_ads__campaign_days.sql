@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('google_ads', 'campaign_daily') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(customer_id as {{ dbt.type_string() }}) as account_id,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+
+        -- dimensions
+        currency_code as currency,
+        time_zone as account_timezone,
+
+        -- numerics
+        impressions,
+        clicks,
+        cast(cost_micros as double precision) / 1000000.0 as cost,
+
+        -- dates: the account-local reporting day, as Google reports it
+        cast(date as date) as report_date
+
+    from source
+
+)
+
+select * from renamed

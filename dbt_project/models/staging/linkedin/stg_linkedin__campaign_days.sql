@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('linkedin', 'campaign_analytics_daily') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+
+        -- dimensions: the ad account's currency, read with the analytics rows
+        currency,
+
+        -- numerics
+        impressions,
+        clicks,
+        cast(cost_in_local_currency as double precision) as cost,
+        cast(cost_in_usd as double precision) as cost_usd,
+
+        -- dates: the account-local day (dateRange.start of a DAILY row)
+        cast(date as date) as report_date
+
+    from source
+
+)
+
+select * from renamed

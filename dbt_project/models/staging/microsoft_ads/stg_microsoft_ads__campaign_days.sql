@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('microsoft_ads', 'campaign_performance_daily') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+
+        -- dimensions
+        account_name,
+        campaign_name,
+        campaign_type,
+        campaign_status,
+        currency_code as currency,
+
+        -- numerics
+        impressions,
+        clicks,
+        cast(spend as double precision) as cost,
+
+        -- dates: the account-local day (TimePeriod of a daily report)
+        cast(date as date) as report_date
+
+    from source
+
+)
+
+select * from renamed
