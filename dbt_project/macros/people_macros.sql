@@ -1,0 +1,85 @@
+{#
+    Macros of the people, lifecycle and touchpoint models. Adapter-specific SQL goes through
+    a dispatched macro here (or in cross_database.sql), so the models build on DuckDB and Postgres.
+#}
+
+{# The canonical lifecycle stages in funnel order (stage_order = position, from 1). #}
+{% macro canonical_stages() -%}
+    {{ return(['lead', 'mql', 'sql', 'opportunity', 'customer']) }}
+{%- endmacro %}
+
+{# The canonical stages as rows (stage, stage_order): a select to use as a CTE body. #}
+{% macro canonical_stage_rows() -%}
+    {%- for stage in canonical_stages() %}
+    select '{{ stage }}' as stage, {{ loop.index }} as stage_order
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#
+    One row per element of a delimited text (`'a;b'` -> two rows): a set-returning expression
+    for a select list. Empty elements are the caller's to drop.
+#}
+{% macro split_to_rows(expr, delimiter) -%}{{ return(adapter.dispatch('split_to_rows')(expr, delimiter)) }}{%- endmacro %}
+{% macro default__split_to_rows(expr, delimiter) -%}unnest(string_split({{ expr }}, '{{ delimiter }}')){%- endmacro %}
+{% macro postgres__split_to_rows(expr, delimiter) -%}unnest(string_to_array({{ expr }}, '{{ delimiter }}')){%- endmacro %}
+
+{#
+    The email key of a person: lower(trim(email)) when it is a valid address, else null
+    (docs/certified_tables.md, People and identity).
+#}
+{% macro normalized_email(email) -%}
+    case
+        when {{ regex_full_match('lower(trim(' ~ email ~ '))', '[^@\\s]+@[^@\\s]+[.][^@\\s]+') }}
+            then lower(trim({{ email }}))
+    end
+{%- endmacro %}
+
+{#
+    The first matching `channel_rules` row of each subject, by ascending priority.
+
+    `field_values` is a relation (or CTE) of (subject_id, match_field, field_value): one row per
+    field a subject has (`utm_medium`, `gclid`, `program_channel`, `hs_analytics_source`, ...).
+    A `present` rule matches a value that is not empty after trim; an `equals` rule compares
+    lower(trim()) of both sides. Returns (subject_id, matched_priority, channel) for the
+    subjects some rule matches; the caller chooses the fallback (`direct` for touches,
+    `unknown` for CRM sources). Both joins are equality joins, so this scales with
+    subjects x fields, not subjects x rules.
+#}
+{% macro first_matching_channel_rule(field_values) -%}
+    select subject_id, matched_priority, channel
+    from (
+        select
+            matches.subject_id,
+            matches.priority as matched_priority,
+            matches.channel,
+            row_number() over (
+                partition by matches.subject_id order by matches.priority
+            ) as match_rank
+        from (
+            select fv.subject_id, rules.priority, rules.channel
+            from {{ field_values }} as fv
+            inner join {{ ref('channel_rules') }} as rules
+                on lower(trim(rules.match_field)) = fv.match_field
+            where
+                lower(trim(rules.match_type)) = 'present'
+                and coalesce(trim(fv.field_value), '') <> ''
+
+            union all
+
+            select fv.subject_id, rules.priority, rules.channel
+            from {{ field_values }} as fv
+            inner join {{ ref('channel_rules') }} as rules
+                on
+                    lower(trim(rules.match_field)) = fv.match_field
+                    and lower(trim(cast(rules.match_value as {{ dbt.type_string() }})))
+                    = lower(trim(fv.field_value))
+            where
+                lower(trim(rules.match_type)) = 'equals'
+                and coalesce(trim(fv.field_value), '') <> ''
+        ) as matches
+    ) as ranked
+    where match_rank = 1
+{%- endmacro %}
