@@ -110,3 +110,108 @@
         else {{ amount }} / source_rate.units_per_base * reporting_rate.units_per_base
     end
 {%- endmacro %}
+
+{#
+    The cost-per-stage table for one dimension (`channel` or `campaign_key`): rows where the
+    month has spend, a stage entry (period view: people whose entry into the stage falls in the
+    month, by their original channel / campaign, implied entries included), or attributed
+    pipeline / won revenue of the default attribution model (opportunities created in the
+    month, non-zero credits). Ratios are null when their denominator is 0.
+#}
+{% macro cost_per_stage_monthly(dimension) -%}
+{%- set person_dimension = 'original_channel' if dimension == 'channel' else 'original_campaign_key' -%}
+{%- set stages = [('lead', 'leads', 'cpl'), ('mql', 'mqls', 'cost_per_mql'), ('sql', 'sqls', 'cost_per_sql'),
+                  ('opportunity', 'opportunities', 'cost_per_opportunity'), ('customer', 'customers', 'cac')] -%}
+with
+
+spend as (
+
+    select
+        {{ month_start('spend_date') }} as month,
+        {{ dimension }} as dimension_value,
+        sum(spend) as spend
+    from {{ ref('fct_spend_daily') }}
+    group by 1, 2
+
+),
+
+entries as (
+
+    select
+        {{ month_start('entries.entered_date') }} as month,
+        people.{{ person_dimension }} as dimension_value,
+        {%- for stage, count_name, _ in stages %}
+        sum(case when entries.stage = '{{ stage }}' then 1 else 0 end) as {{ count_name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('fct_stage_entries') }} as entries
+    inner join {{ ref('dim_people') }} as people
+        on people.person_id = entries.person_id
+    group by 1, 2
+
+),
+
+attributed as (
+
+    select
+        created_month as month,
+        {{ dimension }} as dimension_value,
+        sum(attributed_pipeline) as attributed_pipeline,
+        sum(attributed_won_revenue) as attributed_won_revenue
+    from {{ ref('fct_attribution_credits') }}
+    where attribution_model = '{{ var("default_attribution_model") }}'
+        and credit <> 0
+    group by 1, 2
+
+),
+
+keys as (
+
+    select month, dimension_value from spend
+    union
+    select month, dimension_value from entries
+    union
+    select month, dimension_value from attributed
+
+),
+
+joined as (
+
+    select
+        keys.month,
+        keys.dimension_value,
+        coalesce(spend.spend, 0) as spend,
+        {%- for _, count_name, _ in stages %}
+        coalesce(entries.{{ count_name }}, 0) as {{ count_name }},
+        {%- endfor %}
+        coalesce(attributed.attributed_pipeline, 0) as attributed_pipeline,
+        coalesce(attributed.attributed_won_revenue, 0) as attributed_won_revenue
+    from keys
+    left join spend
+        on spend.month = keys.month and spend.dimension_value = keys.dimension_value
+    left join entries
+        on entries.month = keys.month and entries.dimension_value = keys.dimension_value
+    left join attributed
+        on attributed.month = keys.month and attributed.dimension_value = keys.dimension_value
+
+)
+
+select
+    month,
+    cast(dimension_value as varchar) as {{ dimension }},
+    cast(spend as double precision) as spend,
+    {%- for _, count_name, _ in stages %}
+    cast({{ count_name }} as bigint) as {{ count_name }},
+    {%- endfor %}
+    {%- for _, count_name, cost_name in stages %}
+    cast(case when {{ count_name }} = 0 then null else spend / {{ count_name }} end as double precision)
+        as {{ cost_name }},
+    {%- endfor %}
+    cast('{{ var("default_attribution_model") }}' as varchar) as attribution_model,
+    cast(attributed_pipeline as double precision) as attributed_pipeline,
+    cast(attributed_won_revenue as double precision) as attributed_won_revenue,
+    cast(case when spend = 0 then null else attributed_pipeline / spend end as double precision)
+        as pipeline_roi,
+    cast(case when spend = 0 then null else attributed_won_revenue / spend end as double precision)
+        as roas
+from joined
+{%- endmacro %}

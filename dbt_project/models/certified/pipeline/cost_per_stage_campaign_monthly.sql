@@ -1,0 +1,1 @@
+{{ cost_per_stage_monthly('campaign_key') }}
