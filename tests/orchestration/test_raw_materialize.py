@@ -1,0 +1,95 @@
+"""`dagster asset materialize` loads every source from the command line, and no secret of the
+sandbox reaches a log, Dagster's storage, the warehouse or dlt's working files."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.sandbox.connect import source_env
+from ingestion.sandbox.server import SandboxServer
+from ingestion.sandbox.world import World
+from ingestion.warehouse import SOURCES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _materialize(sandbox: SandboxServer, workdir: Path, overrides: dict[str, str] | None = None):
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        **source_env(sandbox.base_urls, sandbox.credentials, sandbox.world),
+        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
+        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
+        "DAGSTER_HOME": str(home),
+        **(overrides or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "orchestration.definitions",
+         "--select", 'key:"raw/*"'],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def _secrets(sandbox: SandboxServer) -> list[str]:
+    return [value for creds in sandbox.credentials.values() for value in creds.values()]
+
+
+def _files_containing(folder: Path, secrets: list[str]) -> list[str]:
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path.relative_to(folder)}" for s in secrets if s.encode() in data]
+    return found
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World(seed=21, scale=150)
+
+
+def test_raw_assets_materialize_from_the_cli_and_leak_no_secret(world, tmp_path):
+    with SandboxServer(world) as sandbox:
+        run = _materialize(sandbox, tmp_path)
+        secrets = _secrets(sandbox)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "RUN_SUCCESS" in output
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        datasets = {
+            row[0]
+            for row in con.execute(
+                "select distinct schema_name from duckdb_tables() where table_name = '_dlt_loads'"
+            ).fetchall()
+        }
+        contacts = con.execute("select count(*) from raw_hubspot.contacts").fetchone()[0]
+    assert datasets == {f"raw_{s}" for s in SOURCES}
+    assert contacts == sum(1 for p in world.people() if p.hubspot_id is not None) + sum(
+        1
+        for p in world.people()
+        if p.duplicate and p.duplicate.created_at < world.now <= p.duplicate.merged_at
+    )
+
+    assert secrets and all(len(s) >= 16 for s in secrets)
+    assert not [s for s in secrets if s in output], "a secret reached the run's output"
+    assert _files_containing(tmp_path, secrets) == []
+
+
+def test_a_wrong_credential_fails_the_run_naming_the_setting_without_the_secret(world, tmp_path):
+    wrong = "pat-na1-this-token-is-wrong-0123456789"
+    with SandboxServer(world) as sandbox:
+        run = _materialize(sandbox, tmp_path, {"SOURCES__HUBSPOT__API_KEY": wrong})
+        secrets = [*_secrets(sandbox), wrong]
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "SOURCES__HUBSPOT__API_KEY" in output
+    assert not [s for s in secrets if s in output]
+    assert _files_containing(tmp_path, secrets) == []
