@@ -4,6 +4,8 @@ medians to 1e-6), and cohorts never grow along the funnel."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from ingestion.sandbox.truth import CONVERSION_PAIRS
@@ -31,7 +33,7 @@ def test_cohort_counts_never_grow_along_the_funnel(warehouse):
     for row in warehouse.table("certified.funnel_cohorts"):
         counts = [row["leads"]] + [row[f"reached_{s}"] for s in STAGES[1:]]
         assert counts[0] > 0, row
-        assert all(a >= b for a, b in zip(counts, counts[1:])), row
+        assert all(a >= b for a, b in pairwise(counts)), row
         for a, b in CONVERSION_PAIRS:
             conv = row[f"conv_{a}_to_{b}"]
             assert conv is None or 0 <= conv <= 1, (a, b, row)
