@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks._common import ROOT, peak_rss_mb, run_child, write_results  # noqa: E402
 
 
 def measure_generate(scale: int, seed: int) -> dict:
@@ -101,19 +96,12 @@ def main() -> None:
     results = []
     for scale in (int(s) for s in args.scales.split(",")):
         for step in args.steps.split(","):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", f"{step}:{scale}", "--seed", str(args.seed)],
-                check=True,
-                capture_output=True,
-                text=True,
+            result = run_child(
+                Path(__file__), ["--child", f"{step}:{scale}", "--seed", str(args.seed)]
             )
-            result = json.loads(out.stdout.strip().splitlines()[-1])
             print(json.dumps(result), flush=True)
             results.append(result)
-    target = ROOT / "artifacts" / "bench" / "sandbox.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(results, indent=2))
-    print(f"written to {target.relative_to(ROOT)}")
+    print(f"written to {write_results('sandbox', results).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+"""Load throughput: every source loaded by dlt from a sandbox world, rows per second per source.
+
+The sandbox serves from its own process (``python -m ingestion.sandbox serve``) so that the
+loader's peak memory is its own; both peaks are reported.
+
+    python benchmarks/load_bench.py --scales 10000,100000,1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_results  # noqa: E402
+
+
+def measure_load(workdir: Path, env_file: Path) -> dict:
+    from ingestion.sandbox.connect import source_env
+    from ingestion.sandbox.world import World
+    from ingestion.warehouse import SOURCES, pipeline
+
+    served = json.loads(env_file.read_text())
+    world = World(seed=served["world"]["seed"], scale=served["world"]["scale"])
+    os.environ.update(source_env(served["base_urls"], served["credentials"], world))
+    os.environ["WAREHOUSE_PATH"] = str(workdir / "warehouse.duckdb")
+    os.environ["DLT_PIPELINES_DIR"] = str(workdir / "dlt_pipelines")
+    per_source = {}
+    for name in SOURCES:
+        make = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+        started = time.perf_counter()
+        p = pipeline(name)
+        p.run(make())
+        seconds = time.perf_counter() - started
+        rows = sum(
+            n for t, n in p.last_trace.last_normalize_info.row_counts.items()
+            if not t.startswith("_dlt")
+        )  # fmt: skip
+        per_source[name] = {"rows": rows, "seconds": round(seconds, 1),
+                            "rows_per_s": round(rows / seconds)}  # fmt: skip
+    return {"per_source": per_source, "loader_peak_rss_mb": round(peak_rss_mb())}
+
+
+def bench(scale: int, seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env_file = workdir / "sandbox.json"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ingestion.sandbox", "serve", "--seed", str(seed),
+             "--scale", str(scale), "--env-file", str(env_file)],
+            cwd=ROOT, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            while not env_file.exists():
+                time.sleep(0.2)
+                if server.poll() is not None:
+                    raise RuntimeError("the sandbox did not start")
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(workdir)],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )  # fmt: skip
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result["server_peak_rss_mb"] = round(process_peak_rss_mb(server.pid))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {"step": "load", "scale": scale, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="10000,100000,1000000")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        workdir = Path(args.child)
+        print(json.dumps(measure_load(workdir, workdir / "sandbox.json")))
+        return
+    results = []
+    for scale in (int(s) for s in args.scales.split(",")):
+        result = bench(scale, args.seed)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    print(f"written to {write_results('load', results).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
