@@ -26,6 +26,7 @@ each record). ``ingestion/sandbox/apis`` turns it into the vendors' wire shapes 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -802,8 +803,16 @@ def _draft_person(
     return draft
 
 
+@lru_cache(maxsize=8)
+def _cumulative(weights: tuple[tuple[str, int], ...]) -> tuple[list[str], list[int]]:
+    names = [name for name, _ in weights]
+    return names, list(itertools.accumulate(w for _, w in weights))
+
+
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+    # the same draw as rng.choices(names, weights=...), without re-summing the weights each time
+    names, cumulative = _cumulative(tuple(weights.items()))
+    return rng.choices(names, cum_weights=cumulative)[0]
 
 
 def _make_touch(
