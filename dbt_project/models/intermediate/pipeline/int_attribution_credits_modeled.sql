@@ -44,7 +44,7 @@ touches as (
             when lead_touch_rank = 1 or lead_touch_rank = touch_count then 2
             else 3
         end as role_holders,
-        power(2.0, -1.0 * age_days / {{ half_life }}) as decay_weight
+        power(cast(2 as double precision), -1.0 * age_days / {{ half_life }}) as decay_weight
     from {{ ref('int_attribution_touches_eligible') }} as eligible
 
 ),

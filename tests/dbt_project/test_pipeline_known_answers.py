@@ -1,0 +1,79 @@
+"""Known answers for pipeline and attribution: dbt's pipeline and cost-per-stage tables on
+sandbox worlds equal the ground truth of ``ingestion/sandbox/truth.py``; every opportunity's
+credits equal the truth's in every model; for every model, attributed pipeline summed over
+channels equals total pipeline."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pytest
+
+from ingestion.sandbox.truth import TABLES, iter_truth
+from ingestion.sandbox.truth_attribution import MODELS
+from tests.support.pipeline import assert_rows_equal
+
+WORLDS = [(3, 300), (11, 800)]
+PIPELINE_TABLES = (
+    "pipeline_attribution_monthly",
+    "marketing_pipeline_monthly",
+    "pipeline_monthly",
+    "cost_per_stage_channel_monthly",
+    "cost_per_stage_campaign_monthly",
+)
+
+
+@pytest.fixture(scope="module", params=WORLDS, ids=lambda w: f"seed{w[0]}-scale{w[1]}")
+def warehouse(request, built_warehouse):
+    seed, scale = request.param
+    return built_warehouse(seed, scale)
+
+
+@pytest.mark.parametrize("table", PIPELINE_TABLES)
+def test_pipeline_table_equals_the_ground_truth(warehouse, table):
+    expected = warehouse.truth.table(table)
+    assert expected, f"the world has no {table} rows: the comparison would prove nothing"
+    grain = TABLES[table][0]
+    assert_rows_equal(warehouse.table(f"certified.{table}"), expected, grain, table=table)
+
+
+def test_every_opportunitys_credits_equal_the_ground_truth(warehouse):
+    expected = {}
+    for _, opportunity in iter_truth(warehouse.world):
+        if opportunity is None:
+            continue
+        for c in opportunity.credits:
+            key = (str(opportunity.opportunity_id), c.model, c.touch_id)
+            expected[key] = {
+                "credit": c.credit,
+                "channel": c.channel,
+                "campaign_key": c.campaign_key,
+            }
+    assert expected
+    actual = [
+        {k: r[k] for k in ("opportunity_id", "attribution_model", "touchpoint_id", "credit",
+                           "channel", "campaign_key")}
+        for r in warehouse.table("marts.fct_attribution_credits")
+    ]  # fmt: skip
+    assert_rows_equal(
+        actual,
+        [
+            {"opportunity_id": o, "attribution_model": m, "touchpoint_id": t, **v}
+            for (o, m, t), v in expected.items()
+        ],
+        ("opportunity_id", "attribution_model", "touchpoint_id"),
+        table="fct_attribution_credits",
+    )
+
+
+def test_attributed_pipeline_over_channels_equals_total_pipeline_in_every_model(warehouse):
+    total = {r["month"]: r["pipeline"] for r in warehouse.table("certified.pipeline_monthly")}
+    attributed: dict[tuple, float] = defaultdict(float)
+    for r in warehouse.table("certified.pipeline_attribution_monthly"):
+        attributed[(r["month"], r["attribution_model"])] += r["attributed_pipeline"]
+    assert {m for m, _ in attributed} == set(total)
+    for month, pipeline in total.items():
+        for model in MODELS:
+            got = attributed.get((month, model), 0.0)
+            assert math.isclose(got, pipeline, rel_tol=1e-9, abs_tol=1e-6), (month, model)
