@@ -1,18 +1,19 @@
 """Known answers for pipeline and attribution: dbt's pipeline and cost-per-stage tables on
 sandbox worlds equal the ground truth of ``ingestion/sandbox/truth.py``; every opportunity's
 credits equal the truth's in every model; for every model, attributed pipeline summed over
-channels equals total pipeline."""
+channels equals total pipeline; the same holds with every setting changed."""
 
 from __future__ import annotations
 
 import math
+import shutil
 from collections import defaultdict
 
 import pytest
 
-from ingestion.sandbox.truth import TABLES, iter_truth
+from ingestion.sandbox.truth import TABLES, Settings, compute_truth, iter_truth
 from ingestion.sandbox.truth_attribution import MODELS
-from tests.support.pipeline import assert_rows_equal
+from tests.support.pipeline import assert_rows_equal, dbt, read_table
 
 WORLDS = [(3, 300), (11, 800)]
 PIPELINE_TABLES = (
@@ -77,3 +78,36 @@ def test_attributed_pipeline_over_channels_equals_total_pipeline_in_every_model(
         for model in MODELS:
             got = attributed.get((month, model), 0.0)
             assert math.isclose(got, pipeline, rel_tol=1e-9, abs_tol=1e-6), (month, model)
+
+
+def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
+    """Every setting changed at once (EUR through the FX base, a non-UTC reporting zone, a
+    shorter lookback and half-life, another default model): still the ground truth."""
+    warehouse = built_warehouse(*WORLDS[0])
+    shutil.copy(warehouse.workdir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    settings = Settings(
+        reporting_currency="EUR",
+        reporting_timezone="America/New_York",
+        attribution_lookback_days=30,
+        time_decay_half_life_days=3,
+        default_attribution_model="w_shaped",
+    )
+    dbt(
+        tmp_path,
+        "build",
+        vars={
+            "reporting_currency": settings.reporting_currency,
+            "reporting_timezone": settings.reporting_timezone,
+            "attribution_lookback_days": 30,
+            "time_decay_half_life_days": 3,
+            "default_attribution_model": settings.default_attribution_model,
+        },
+    )
+    truth = compute_truth(warehouse.world, settings)
+    for table in (*PIPELINE_TABLES, "spend_daily", "budget_vs_actual_monthly"):
+        assert_rows_equal(
+            read_table(tmp_path, f"certified.{table}"),
+            truth.table(table),
+            TABLES[table][0],
+            table=table,
+        )
