@@ -54,7 +54,8 @@ def test_dbt_seeds_and_the_ground_truths_rules_state_the_same_defaults():
     from ingestion.sandbox import rules
 
     assert [
-        (r["channel"], r["is_paid"] == "true", r["is_marketing"] == "true") for r in _seed("channels")
+        (r["channel"], r["is_paid"] == "true", r["is_marketing"] == "true")
+        for r in _seed("channels")
     ] == [(c.channel, c.is_paid, c.is_marketing) for c in rules.CHANNELS]
     assert [
         (r["source_system"], r["source_value"], r["stage"]) for r in _seed("lifecycle_stage_map")
