@@ -71,15 +71,29 @@ def main() -> int:
 
 
 def _print_tables(warehouse: Path) -> None:
+    """Rows per raw dataset, then every certified table (what BI reads)."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute(
-            """select schema_name, table_name, estimated_size from duckdb_tables()
-               where not starts_with(table_name, '_dlt') order by 1, 2"""
+        tables = con.execute(
+            """select schema_name, table_name from duckdb_tables()
+               where not starts_with(table_name, '_dlt') and schema_name not like '%_staging'
+               order by 1, 2"""
         ).fetchall()
-    for schema, table, size in rows:
-        say(f"    {schema}.{table}: {size} rows")
+        counts = {
+            (schema, table): con.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
+            for schema, table in tables
+            if schema.startswith("raw_") or schema == "certified"
+        }
+    raw: dict[str, list[int]] = {}
+    for (schema, _), n in counts.items():
+        if schema.startswith("raw_"):
+            raw.setdefault(schema, []).append(n)
+    for schema, ns in raw.items():
+        say(f"    {schema}: {sum(ns):,} rows in {len(ns)} tables")
+    for (schema, table), n in counts.items():
+        if schema == "certified":
+            say(f"    certified.{table}: {n:,} rows")
 
 
 if __name__ == "__main__":

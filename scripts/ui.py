@@ -1,4 +1,4 @@
-"""`make ui`: the Dagster UI on 127.0.0.1 with the sandbox running and every source pointed at it."""
+"""`make ui`: the Dagster UI on 127.0.0.1, the sandbox running and every source pointed at it."""
 
 from __future__ import annotations
 
