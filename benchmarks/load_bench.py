@@ -65,8 +65,10 @@ def bench(scale: int, seed: int) -> dict:
                     raise RuntimeError("the sandbox did not start")
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(workdir)],
-                check=True, capture_output=True, text=True, cwd=ROOT,
+                capture_output=True, text=True, cwd=ROOT,
             )  # fmt: skip
+            if out.returncode != 0:
+                raise RuntimeError(f"the load failed at scale {scale}:\n{out.stderr[-5000:]}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             result["server_peak_rss_mb"] = round(process_peak_rss_mb(server.pid))
         finally:
