@@ -16,7 +16,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format ui sandbox truth bench clean
+.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,10 +42,20 @@ setup: $(VENV)/.installed $(MANIFEST)  ## create .venv, install the locked depen
 demo: setup  ## start the sandbox and run the whole pipeline on it
 	$(PY) scripts/demo.py
 
-test: setup  ## run the whole test suite (what CI runs)
+test: setup postgres-server  ## run the whole test suite (what CI runs)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+# the Postgres portability test starts a throwaway server from Debian's binaries: installed here
+# when missing (as root in CI, else through sudo), unless TEST_POSTGRES_URL names a server to use
+postgres-server:  ## install Debian's PostgreSQL server when missing (for the portability test)
+	@if [ -n "$$TEST_POSTGRES_URL" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	else echo "no PostgreSQL server binaries: installing Debian's postgresql package"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
 
 lint: setup  ## ruff check and format check
 	$(PY) -m ruff check .

@@ -4,12 +4,19 @@ The warehouse path comes from one setting, ``WAREHOUSE_PATH`` (default
 ``data/warehouse.duckdb`` under the project). Each source loads into its own dataset
 (``raw_hubspot``, ``raw_google_ads``, ...) through its own dlt pipeline, so a source's state
 (incremental cursors, pending loads) is kept apart from the others'.
+
+DuckDB is the default destination. ``WAREHOUSE_DESTINATION=postgres`` loads into PostgreSQL
+instead (the portability target): the server comes from ``WAREHOUSE_POSTGRES_URL``
+(``postgresql://user:password@host:port/database``) or, when that is not set, from the same
+``PGHOST``/``PGPORT``/``PGUSER``/``PGPASSWORD``/``PGDATABASE`` settings the dbt ``postgres``
+target reads, with the same defaults.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import dlt
 
@@ -34,14 +41,55 @@ def dataset_name(source: str) -> str:
     return f"raw_{source}"
 
 
-def pipeline(source: str, *, dev_mode: bool = False) -> dlt.Pipeline:
-    """The dlt pipeline that loads `source` into the warehouse."""
+#: the destinations the warehouse can load into (``WAREHOUSE_DESTINATION``)
+DESTINATIONS = ("duckdb", "postgres")
+
+
+def configured_destination() -> str:
+    """``WAREHOUSE_DESTINATION`` (default ``duckdb``), read at call time."""
+    name = os.environ.get("WAREHOUSE_DESTINATION", "").strip().lower() or "duckdb"
+    if name not in DESTINATIONS:
+        raise ValueError(
+            f"WAREHOUSE_DESTINATION={name!r}: expected one of {', '.join(DESTINATIONS)}"
+        )
+    return name
+
+
+def postgres_url() -> str:
+    """The Postgres server to load into: ``WAREHOUSE_POSTGRES_URL``, else the PG* settings
+    (with the defaults of the dbt ``postgres`` target)."""
+    if url := os.environ.get("WAREHOUSE_POSTGRES_URL"):
+        return url
+    env = os.environ.get
+    user = quote(env("PGUSER", "postgres"), safe="")
+    password = env("PGPASSWORD", "")
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host, port = env("PGHOST", "127.0.0.1"), env("PGPORT", "5432")
+    database = quote(env("PGDATABASE", "marketing"), safe="")
+    return f"postgresql://{auth}@{host}:{port}/{database}"
+
+
+def destination(name: str | None = None):
+    """The dlt destination of the warehouse: `name` or ``WAREHOUSE_DESTINATION``."""
+    name = name or configured_destination()
+    if name == "postgres":
+        return dlt.destinations.postgres(credentials=postgres_url())
+    if name != "duckdb":
+        raise ValueError(f"unknown warehouse destination {name!r}: expected {DESTINATIONS}")
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(str(path))
+
+
+def pipeline(
+    source: str, *, dev_mode: bool = False, destination_name: str | None = None
+) -> dlt.Pipeline:
+    """The dlt pipeline that loads `source` into the warehouse (DuckDB unless
+    `destination_name` or ``WAREHOUSE_DESTINATION`` says ``postgres``)."""
     return dlt.pipeline(
         pipeline_name=f"marketing_{source}",
         pipelines_dir=str(pipelines_dir()),
-        destination=dlt.destinations.duckdb(str(path)),
+        destination=destination(destination_name),
         dataset_name=dataset_name(source),
         dev_mode=dev_mode,
         progress="log" if os.environ.get("DLT_PROGRESS") else None,

@@ -1,0 +1,94 @@
+"""Portability: the same sandbox world, loaded by the real dlt sources into a throwaway PostgreSQL
+server and built there by ``dbt build --target postgres``, gives every certified table equal to
+DuckDB's, row for row by grain (floats to 1e-6).
+
+The server is the one named by ``TEST_POSTGRES_URL`` when set, else one started from Debian's
+binaries (``tests/support/postgres.py``; ``make test`` installs the ``postgresql`` package when
+they are missing). Outside CI a machine without a server skips the test with the reason; under CI
+(``CI`` set) it fails instead: the portability promise is checked on every CI run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingestion.sandbox.world import World
+from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, environment, load_world
+from tests.support.postgres import PostgresUnavailable, postgres_server, read_table
+
+#: the world of the DuckDB known-answer tests (``built_warehouse(3, 300)``), so it is built once
+SEED, SCALE = 3, 300
+CERTIFIED_DIR = DBT_PROJECT_DIR / "models" / "certified"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def certified_models() -> dict[str, tuple[str, ...]]:
+    """Every model under models/certified: its name and grain (its unique_combination test)."""
+    grains = {}
+    for properties in CERTIFIED_DIR.rglob("*.yml"):
+        for model in (yaml.safe_load(properties.read_text()) or {}).get("models", []):
+            for test in model.get("data_tests") or model.get("tests") or []:
+                if isinstance(test, dict) and "unique_combination" in test:
+                    spec = test["unique_combination"]
+                    columns = spec.get("arguments", spec)["combination_of_columns"]
+                    grains[model["name"]] = tuple(columns)
+    models = {path.stem: grains.get(path.stem) for path in sorted(CERTIFIED_DIR.rglob("*.sql"))}
+    ungrained = sorted(name for name, grain in models.items() if not grain)
+    assert not ungrained, f"certified models without a unique_combination grain: {ungrained}"
+    return models
+
+
+CERTIFIED = certified_models()
+
+
+@pytest.fixture(scope="module")
+def postgres_warehouse(tmp_path_factory):
+    """The world loaded into a fresh Postgres database by the dlt sources and built by dbt."""
+    timings = {}
+    with ExitStack() as stack:
+        started = time.monotonic()
+        try:
+            settings = stack.enter_context(postgres_server())
+        except PostgresUnavailable as e:
+            message = f"no PostgreSQL server for the portability test: {e}"
+            if _under_ci():
+                pytest.fail(f"{message}\n(under CI this test must run: it never skips)")
+            pytest.skip(message)
+        timings["server start"] = time.monotonic() - started
+
+        workdir: Path = tmp_path_factory.mktemp(f"postgres-seed{SEED}-scale{SCALE}")
+        started = time.monotonic()
+        with environment({**settings.env(), "WAREHOUSE_DESTINATION": "postgres"}):
+            load_world(World(seed=SEED, scale=SCALE), workdir)
+        timings["dlt load"] = time.monotonic() - started
+
+        started = time.monotonic()
+        dbt(workdir, "build", target="postgres", extra_env=settings.env())
+        timings["dbt build"] = time.monotonic() - started
+        print("postgres portability:", ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+        yield settings
+
+
+def test_every_certified_model_is_compared():
+    assert CERTIFIED, f"no certified models found under {CERTIFIED_DIR}"
+
+
+@pytest.mark.parametrize("table", sorted(CERTIFIED))
+def test_certified_table_on_postgres_equals_duckdb(postgres_warehouse, built_warehouse, table):
+    expected = built_warehouse(SEED, SCALE).table(f"certified.{table}")
+    assert expected, f"DuckDB's certified.{table} is empty: the comparison would prove nothing"
+    actual = read_table(postgres_warehouse, f"certified.{table}")
+    if actual:
+        assert set(actual[0]) == set(expected[0]), (
+            f"{table}: columns differ: postgres {sorted(actual[0])}, duckdb {sorted(expected[0])}"
+        )
+    assert_rows_equal(actual, expected, CERTIFIED[table], table=f"certified.{table} (postgres)")
