@@ -1,0 +1,216 @@
+"""The MetricFlow semantic layer (dbt_project/models/semantic/) answers like the certified tables.
+
+On a sandbox world built by dbt, ``mf validate-configs`` passes (semantic and warehouse checks) and
+``mf query`` answers equal the same aggregation of the certified tables computed here in SQL:
+spend and cost per lead by month and channel (cost_per_stage_channel_monthly: the ratio metric is
+sum(spend) / sum(leads) over two other tables), leads by day (funnel_daily), and the lead -> mql
+conversion metric (over fct_stage_entries and the person entity) by lead month and original
+channel (funnel_cohorts.conv_lead_to_mql).
+
+``mf`` reads ``<project dir>/target/semantic_manifest.json`` (a fixed path, whatever dbt's target
+path) and the profile from ``DBT_PROFILES_DIR``. So that it reads the test warehouse's artifacts and
+never the shared ``dbt_project/target``, it runs in a scratch project folder whose entries link to
+the real project and whose ``target`` links to the fixture's dbt target folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.support.pipeline import DBT_PROJECT_DIR, warehouse_env
+
+WORLD = {"seed": 3, "scale": 300}
+MF = str(Path(sys.executable).parent / "mf")
+PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots",
+                   "tests", "analyses")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mf(built_warehouse, tmp_path_factory):
+    """Run ``mf`` against the built warehouse; returns a function of the arguments."""
+    warehouse = built_warehouse(**WORLD)
+    project = tmp_path_factory.mktemp("mf_project")
+    for name in PROJECT_ENTRIES:
+        if (DBT_PROJECT_DIR / name).exists():
+            (project / name).symlink_to(DBT_PROJECT_DIR / name)
+    (project / "target").symlink_to(warehouse.workdir / "dbt_target")
+    assert (project / "target" / "semantic_manifest.json").exists()
+    env = {
+        **os.environ,
+        **warehouse_env(warehouse.workdir),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_PROJECT_DIR": str(project),
+        "DBT_TARGET": "duckdb",
+        "DBT_LOG_PATH": str(project / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "MF_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [MF, *args], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, (
+            f"mf {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+        return result.stdout
+
+    run.warehouse = warehouse
+    run.project = project
+    return run
+
+
+def query(mf, metrics: str, group_by: str) -> list[dict]:
+    """``mf query`` written to a CSV file; the rows as dicts of text."""
+    out = mf.project / f"{metrics}-by-{group_by}.csv".replace(",", "+")
+    mf("query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out))
+    with out.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def sql(mf, statement: str) -> list[tuple]:
+    with duckdb.connect(str(mf.warehouse.workdir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(statement).fetchall()
+
+
+def number(text: str) -> float | None:
+    return None if text in ("", "None", "nan") else float(text)
+
+
+def key_of(value: str) -> str | date:
+    """A group-by value as MetricFlow writes it: times as `2025-03-01 00:00:00` -> a date."""
+    try:
+        return datetime.fromisoformat(value).date()
+    except ValueError:
+        return value
+
+
+def compare(
+    mf,
+    metrics: dict[str, str | None],
+    group_by: tuple[str, ...],
+    certified_sql: str,
+    what: str,
+) -> int:
+    """``mf query`` of ``metrics`` (name -> certified column) by ``group_by`` against the
+    certified rows of ``certified_sql`` (grain columns, then one column per metric, in order).
+
+    Tables are sparse and MetricFlow returns a row where any input table has one, so a key
+    missing on one side means 0 for an additive metric and null for a ratio
+    (``metrics[name] is None`` marks a ratio). Returns the number of keys compared.
+    """
+    rows = query(mf, ",".join(metrics), ",".join(group_by))
+    got = {tuple(key_of(r[g]) for g in group_by): r for r in rows}
+    want = {row[: len(group_by)]: row[len(group_by) :] for row in sql(mf, certified_sql)}
+    assert want, f"{what}: the certified table is empty"
+    problems = []
+    for key in sorted(set(got) | set(want), key=str):
+        for i, (name, kind) in enumerate(metrics.items()):
+            default = None if kind is None else 0.0
+            actual = number(got[key][name]) if key in got else default
+            expected = want[key][i] if key in want else default
+            if actual is None or expected is None:
+                ok = actual is None and expected is None
+            else:
+                ok = math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-6)
+            if not ok:
+                problems.append(f"{key} {name}: mf {actual!r}, certified {expected!r}")
+    assert not problems, f"{what}: {len(problems)} differences:\n" + "\n".join(problems[:20])
+    return len(set(got) | set(want))
+
+
+def test_validate_configs(mf):
+    output = mf("validate-configs")
+    results = [line for line in output.replace("\r", "\n").splitlines() if "ERRORS:" in line]
+    checks = ("semantics of built manifest", "semantic models against data warehouse",
+              "dimensions against data warehouse", "entities against data warehouse",
+              "measures against data warehouse", "metrics against data warehouse")  # fmt: skip
+    for check in checks:
+        assert any(check in line and "(ERRORS: 0," in line for line in results), (check, output)
+
+
+def test_spend_and_cost_per_lead_by_month_and_channel(mf):
+    # cpl is a ratio metric over two other certified tables (spend_daily / funnel_daily),
+    # so this also checks that sum(spend) / sum(leads) is the certified cost per lead
+    compared = compare(
+        mf,
+        {"spend": "sum", "leads": "sum", "cpl": None},
+        ("metric_time__month", "channel"),
+        """
+        select month, channel, sum(spend), sum(leads), sum(spend) / nullif(sum(leads), 0)
+        from certified.cost_per_stage_channel_monthly
+        group by month, channel
+        """,
+        "spend, leads, cpl by month and channel",
+    )
+    assert compared > 20
+
+
+def test_cost_per_stage_and_roi_equal_the_certified_columns(mf):
+    compare(
+        mf,
+        {"cost_per_mql": None, "cac": None, "pipeline_roi": None, "roas": None},
+        ("metric_time__month", "channel"),
+        """
+        select month, channel, cost_per_mql, cac, pipeline_roi, roas
+        from certified.cost_per_stage_channel_monthly
+        """,
+        "cost per stage and ROI by month and channel",
+    )
+
+
+def test_pacing_equals_the_certified_budget_table(mf):
+    compare(
+        mf,
+        {"planned_spend": "sum", "pacing": None, "budget_variance": "sum"},
+        ("metric_time__month", "channel"),
+        """
+        select month, channel, planned_spend, pacing, variance
+        from certified.budget_vs_actual_monthly
+        """,
+        "budget vs actual by month and channel",
+    )
+
+
+def test_leads_by_day(mf):
+    compare(
+        mf,
+        {"leads": "sum", "mqls": "sum"},
+        ("metric_time__day",),
+        """
+        select date, sum(entered_lead), sum(entered_mql)
+        from certified.funnel_daily group by date
+        """,
+        "leads and mqls by day",
+    )
+
+
+def test_lead_to_mql_conversion_equals_the_cohort_rate(mf):
+    # the conversion metric follows each person from their lead entry to their mql entry
+    # (fct_stage_entries, entity person); by lead month and original channel it is the cohort rate
+    compare(
+        mf,
+        {"lead_to_mql_conversion": None},
+        ("metric_time__month", "person__original_channel"),
+        """
+        select cohort_month, channel, sum(reached_mql) / sum(leads)
+        from certified.funnel_cohorts group by cohort_month, channel
+        """,
+        "lead -> mql conversion by lead month and channel",
+    )
+    compare(
+        mf,
+        {"cohort_conv_lead_to_mql": None},
+        ("metric_time__month", "channel"),
+        "select cohort_month, channel, conv_lead_to_mql from certified.funnel_cohorts",
+        "cohort lead -> mql rate",
+    )
