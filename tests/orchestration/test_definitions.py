@@ -28,7 +28,7 @@ def test_every_source_has_raw_assets_keyed_like_the_warehouse(asset_graph):
 
 
 def test_models_are_keyed_by_their_layer(asset_graph):
-    layers = {"staging", "intermediate", "marts", "certified", "settings"}
+    layers = {"staging", "intermediate", "marts", "certified", "semantic", "settings"}
     for key, node in _keys(asset_graph).items():
         if key.startswith("raw/"):
             continue
