@@ -49,6 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with SandboxServer(world, faults=plan, host=args.host, port=args.port) as sandbox:
+        print(f"sandbox warmed up (search indexes) in {sandbox.warm_up():.1f} s", flush=True)
         if args.env_file is not None:
             payload = {
                 "url": sandbox.url,

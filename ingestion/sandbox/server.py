@@ -160,6 +160,18 @@ class SandboxServer:
     def world(self) -> World:
         return self.ctx.world
 
+    def warm_up(self) -> float:
+        """Build what the APIs index up front (HubSpot's search index); seconds it took.
+
+        Small worlds need no warm-up: an index is built on first use. A large world served to
+        a client with a timeout should be warmed before the client starts.
+        """
+        started = time.monotonic()
+        for module in api_modules().values():
+            if hasattr(module, "warm_up"):
+                module.warm_up(self.ctx)
+        return time.monotonic() - started
+
     def bad_records(self) -> list[BadRecord]:
         return bad_records(self.ctx)
 

@@ -56,9 +56,10 @@ from __future__ import annotations
 
 import heapq
 import json
+import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -68,7 +69,6 @@ from starlette.routing import BaseRoute, Route
 from ingestion.sandbox.apis._common import (
     bearer_token,
     epoch_ms,
-    first_company_starting_at_or_after,
     iso_ms,
     parse_instant,
     stream_json_object,
@@ -934,31 +934,56 @@ def _test(rec: Rec, f: tuple) -> bool:
     }[op]()
 
 
+@dataclass(frozen=True)
+class _Key:
+    """What a search filter or sort reads of a record: nothing else."""
+
+    id: int
+    created: datetime
+    modified: datetime
+
+
+def search_index(ctx, world: World) -> dict[str, list[_Key]]:
+    """Every record's id, creation and modification time, per object, for the served world.
+
+    Built once per world state, in one pass over the companies, so that searches never
+    regenerate the world: HubSpot answers a search from its index, and a client's timeout is
+    no place for a full scan of a large world. ``warm_up`` builds it before the server is used.
+    """
+    key = ("hubspot_index", world.today)
+    index = ctx.state.get(key)
+    if index is not None:
+        return index
+    with ctx.state.setdefault(("hubspot_index_lock",), threading.Lock()):
+        index = ctx.state.get(key)
+        if index is None:
+            index = {obj: [] for obj in RECS}
+            for k in range(world.company_count()):
+                for obj, recs_of in RECS.items():
+                    index[obj] += [_Key(r.id, r.created, r.modified) for r in recs_of(world, k)]
+            ctx.state[key] = index
+    return index
+
+
+def warm_up(ctx) -> None:
+    search_index(ctx, ctx.world)
+
+
 def _search_keys(ctx, world: World, query: _SearchQuery) -> tuple[int, list[tuple]]:
     """(total matches, the first 10,000 (sort key, id) in order), cached per distinct query."""
     key = query.cache_key(world)
     cached = ctx.state.get(key)
     if cached is not None:
         return cached
-    lower = query.lower_bound()
-    upper = query.upper_bound()
-    start_k = 0
-    stop_k = world.company_count()
-    if lower is not None:
-        start_k = world.first_company_active_since(datetime.fromtimestamp(lower / 1000, tz=UTC))
-    if upper is not None:
-        hi = datetime.fromtimestamp(upper / 1000, tz=UTC) + timedelta(seconds=1)
-        stop_k = min(stop_k, first_company_starting_at_or_after(world, hi))
     total = 0
-    recs_of = RECS[query.obj]
+    records = search_index(ctx, world)[query.obj]
 
     def matching():
         nonlocal total
-        for k in range(start_k, stop_k):
-            for rec in recs_of(world, k):
-                if query.matches(rec):
-                    total += 1
-                    yield (query.sort_key(rec), rec.id)
+        for rec in records:
+            if query.matches(rec):
+                total += 1
+                yield (query.sort_key(rec), rec.id)
 
     keys = heapq.nsmallest(SEARCH_RESULTS_CAP, matching())
     result = (total, keys)
