@@ -50,20 +50,23 @@ def measure_generate(scale: int, seed: int) -> dict:
     }
 
 
-def measure_serve(scale: int, seed: int) -> dict:
+def measure_serve(scale: int, seed: int, max_records: int = 0) -> dict:
+    """Warm the sandbox (its search index), then page HubSpot contacts over HTTP: all of them,
+    or the first `max_records` when given (throughput measured on that sample)."""
     import requests
 
     from ingestion.sandbox.server import SandboxServer
     from ingestion.sandbox.world import World
 
     with SandboxServer(World(seed=seed, scale=scale)) as sandbox:
+        warm_up = sandbox.warm_up()
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {sandbox.credentials['hubspot']['api_key']}"
         url = f"{sandbox.base_urls['hubspot']}/crm/v3/objects/contacts"
         params = {"limit": 100, "properties": "email,lifecyclestage,createdate"}
         started = time.perf_counter()
         contacts = 0
-        while True:
+        while not max_records or contacts < max_records:
             page = session.get(url, params=params, timeout=60).json()
             contacts += len(page["results"])
             after = page.get("paging", {}).get("next", {}).get("after")
@@ -74,7 +77,9 @@ def measure_serve(scale: int, seed: int) -> dict:
     return {
         "step": "serve hubspot contacts",
         "scale": scale,
+        "warm_up_s": round(warm_up, 1),
         "records": contacts,
+        "complete": not max_records or contacts < max_records,
         "seconds": round(seconds, 1),
         "records_per_s": round(contacts / seconds),
         "peak_rss_mb": round(peak_rss_mb()),
@@ -86,19 +91,21 @@ def main() -> None:
     parser.add_argument("--scales", default="10000,100000,1000000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--steps", default="generate,serve")
+    parser.add_argument("--max-records", type=int, default=0, help="serve: page this many")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         step, scale = args.child.split(":")
-        fn = {"generate": measure_generate, "serve": measure_serve}[step]
-        print(json.dumps(fn(int(scale), args.seed)))
+        if step == "serve":
+            print(json.dumps(measure_serve(int(scale), args.seed, args.max_records)))
+        else:
+            print(json.dumps(measure_generate(int(scale), args.seed)))
         return
     results = []
     for scale in (int(s) for s in args.scales.split(",")):
         for step in args.steps.split(","):
-            result = run_child(
-                Path(__file__), ["--child", f"{step}:{scale}", "--seed", str(args.seed)]
-            )
+            child = ["--child", f"{step}:{scale}", "--seed", str(args.seed)]
+            result = run_child(Path(__file__), [*child, "--max-records", str(args.max_records)])
             print(json.dumps(result), flush=True)
             results.append(result)
     print(f"written to {write_results('sandbox', results).relative_to(ROOT)}")
