@@ -1,6 +1,6 @@
 """Default business rules of the certified metrics, as plain Python data.
 
-These mirror the defaults of ``/work/shared/METRICS.md`` (and the dbt seeds ``channels``,
+These mirror the defaults of ``docs/metrics.md`` (and the dbt seeds ``channels``,
 ``channel_rules`` and ``lifecycle_stage_map`` that implement them). The ground truth
 (``ingestion/sandbox/truth.py``) evaluates them in Python, independently of dbt.
 

@@ -3,7 +3,7 @@
 ``compute_truth(world, settings)`` streams ``world.bundles()`` once and aggregates every
 certified table of ``docs/certified_tables.md`` (the contract the dbt layer implements), so the
 known-answer tests can compare dbt's certified tables to it. Nothing here uses SQL or dbt; the
-rules are those of ``/work/shared/METRICS.md`` with the defaults of ``ingestion/sandbox/rules.py``
+rules are those of ``docs/metrics.md`` with the defaults of ``ingestion/sandbox/rules.py``
 and every choice the spec leaves open is written down in ``docs/certified_tables.md``.
 
 Memory: only one company bundle's people and touches are held at a time (a deal's people are

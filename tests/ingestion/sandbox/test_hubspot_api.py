@@ -13,7 +13,9 @@ from openapi_schema_validator import OAS30Validator
 
 from ingestion.sandbox.world import World
 
-SPECS = Path("/work/shared/reference/api-samples/hubspot-openapi")
+SPECS = (
+    Path(__file__).resolve().parents[2] / "fixtures/vendor_reference/api-samples/hubspot-openapi"
+)
 STAGES = (
     "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
     "customer", "evangelist",
