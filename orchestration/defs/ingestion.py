@@ -79,11 +79,34 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         where = "the sandbox" if uses_sandbox(name) else "the configured account"
         context.log.info(f"{name}: loading from {where}")
-        yield from dlt.run(
-            context=context, dlt_source=source_function(name)(), dlt_pipeline=pipeline(name)
-        )
+        load = pipeline(name)
+        for result in dlt.run(
+            context=context, dlt_source=source_function(name)(), dlt_pipeline=load
+        ):
+            yield with_load_metadata(result, load)
 
     return _load
+
+
+def with_load_metadata(result, load: dlt.Pipeline):
+    """The run's load ids and the table's rows (zero included) on every raw materialization."""
+    if not isinstance(result, dg.MaterializeResult) or result.asset_key is None:
+        return result
+    trace = load.last_trace
+    rows = trace.last_normalize_info.row_counts if trace.last_normalize_info else {}
+    load_ids = list(trace.last_load_info.loads_ids) if trace.last_load_info else []
+    metadata = {
+        **(result.metadata or {}),
+        "rows_loaded": dg.MetadataValue.int(rows.get(result.asset_key.path[-1], 0)),
+        "load_ids": dg.MetadataValue.json(load_ids),
+    }
+    return dg.MaterializeResult(
+        asset_key=result.asset_key,
+        metadata=metadata,
+        check_results=result.check_results,
+        data_version=result.data_version,
+        tags=result.tags,
+    )
 
 
 def available_sources() -> list[str]:

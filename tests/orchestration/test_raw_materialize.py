@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -77,6 +78,16 @@ def test_raw_assets_materialize_from_the_cli_and_leak_no_secret(world, tmp_path)
         for p in world.people()
         if p.duplicate and p.duplicate.created_at < world.now <= p.duplicate.merged_at
     )
+
+    # every raw materialization names the run's load ids and its table's rows
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["raw", "hubspot", "contacts"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["rows_loaded"].value == contacts
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        loads = {r[0] for r in con.execute("select load_id from raw_hubspot._dlt_loads").fetchall()}
+    assert metadata["load_ids"].value and set(metadata["load_ids"].value) <= loads
+    instance.dispose()
 
     assert secrets and all(len(s) >= 16 for s in secrets)
     assert not [s for s in secrets if s in output], "a secret reached the run's output"
