@@ -46,6 +46,8 @@ def main() -> int:
             **source_env(sandbox.base_urls, sandbox.credentials, world),
             "WAREHOUSE_PATH": str(warehouse),
             "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(ROOT / "dagster_home")),
+            # the run calls dbt: the dbt of this environment, whether or not it is on PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
         started = time.perf_counter()
         run = subprocess.run(
