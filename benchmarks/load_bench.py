@@ -46,6 +46,7 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
         )  # fmt: skip
         per_source[name] = {"rows": rows, "seconds": round(seconds, 1),
                             "rows_per_s": round(rows / seconds)}  # fmt: skip
+        print(json.dumps({name: per_source[name]}), file=sys.stderr, flush=True)  # progress
     return {"per_source": per_source, "loader_peak_rss_mb": round(peak_rss_mb())}
 
 
@@ -63,12 +64,13 @@ def bench(scale: int, seed: int) -> dict:
                 time.sleep(0.2)
                 if server.poll() is not None:
                     raise RuntimeError("the sandbox did not start")
+            # the loader's progress and errors go straight to this process's stderr
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(workdir)],
-                capture_output=True, text=True, cwd=ROOT,
+                stdout=subprocess.PIPE, text=True, cwd=ROOT,
             )  # fmt: skip
             if out.returncode != 0:
-                raise RuntimeError(f"the load failed at scale {scale}:\n{out.stderr[-5000:]}")
+                raise RuntimeError(f"the load failed at scale {scale} (see above)")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             result["server_peak_rss_mb"] = round(process_peak_rss_mb(server.pid))
         finally:

@@ -95,7 +95,6 @@ from starlette.routing import BaseRoute, Route
 
 from ingestion.sandbox.apis._common import (
     bearer_token,
-    first_company_starting_at_or_after,
     iso_s,
     parse_instant,
     short_hash,
@@ -756,35 +755,29 @@ def routes(ctx) -> list[BaseRoute]:
             if request.query_params.get("nextPageToken"):
                 tag, k0, idx0, seq0 = _unb32(request.query_params["nextPageToken"]).split(":")
                 k0, idx0, seq0 = int(k0), int(idx0), int(seq0)
-            else:
-                k0 = world.first_company_active_since(_program_window(program)[0])
         except Exception:
             return _err("1003", "Invalid nextPageToken")
-        stop = min(
-            world.company_count(),
-            first_company_starting_at_or_after(world, _program_window(program)[1]),
-        )
+        candidates = _world_index(ctx, world)["members"].get(pid, [])
         state = {"next": None}
 
         def items():
             seq = seq0
-            for k in range(k0, stop):
-                for p in world.bundle(k).people:
-                    if p.idx <= idx0:
-                        continue
-                    m = member_record(world, program, p)
-                    if m is None:
-                        continue
-                    if filter_type == "statusName" and m["statusName"] not in values:
-                        continue
-                    if filter_type == "leadId" and str(m["leadId"]) not in values:
-                        continue
-                    if seq - seq0 == limit:
-                        state["next"] = _b32(f"m1:{k}:{p.idx - 1}:{seq}")
-                        return
-                    m["seq"] = seq
-                    seq += 1
-                    yield m
+            for k, idx in candidates:
+                if (k, idx) <= (k0, idx0):
+                    continue
+                m = member_record(world, program, world.person(idx))
+                if m is None:
+                    continue
+                if filter_type == "statusName" and m["statusName"] not in values:
+                    continue
+                if filter_type == "leadId" and str(m["leadId"]) not in values:
+                    continue
+                if seq - seq0 == limit:
+                    state["next"] = _b32(f"m1:{k}:{idx - 1}:{seq}")
+                    return
+                m["seq"] = seq
+                seq += 1
+                yield m
 
         def tail():
             out = {"success": True, "moreResult": state["next"] is not None}
@@ -919,33 +912,44 @@ def _lookup(world: World, filter_type: str, value: str) -> Person | None:
     return p
 
 
-def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, int]]:
-    """(createdAt, updatedAt, person index) of every visible lead, in lead order.
+def _world_index(ctx, world: World) -> dict:
+    """What the endpoints that select across the whole world read, built in one pass.
 
-    Built once per world state, in one pass, so that an export of a date window generates only
-    the leads in it: a scan of a large world before the first byte of a file would outlast a
-    client's read timeout. ``warm_up`` builds it before the server is used.
+    ``leads``: (createdAt, updatedAt, person index) of every visible lead, in lead order, so an
+    export of a date window generates only the leads in it. ``members``: per program, the
+    (company, person index) of every lead with a visible touch in it, in lead order, so a
+    members page generates only its members. A scan of a large world inside a request would
+    outlast a client's read timeout. Built once per world state; ``warm_up`` builds it first.
     """
-    key = ("marketo_lead_index", world.today)
+    key = ("marketo_index", world.today)
     index = ctx.state.get(key)
     if index is not None:
         return index
-    with ctx.state.setdefault(("marketo_lead_index_lock",), threading.Lock()):
+    with ctx.state.setdefault(("marketo_index_lock",), threading.Lock()):
         index = ctx.state.get(key)
         if index is None:
             now = world.now
-            index = [
-                (p.created_at, lead_updated_at(p, now), p.idx)
-                for k in range(world.company_count())
-                for p in world.bundle(k).people
-                if lead_visible(p, now)
-            ]
+            leads: list[tuple[datetime, datetime, int]] = []
+            members: dict[int, list[tuple[int, int]]] = {}
+            for k in range(world.company_count()):
+                for p in world.bundle(k).people:
+                    if not lead_visible(p, now):
+                        continue
+                    leads.append((p.created_at, lead_updated_at(p, now), p.idx))
+                    programs = {t.program_id for t in p.touches if t.program_id and t.at < now}
+                    for program_id in programs:
+                        members.setdefault(program_id, []).append((k, p.idx))
+            index = {"leads": leads, "members": members}
             ctx.state[key] = index
     return index
 
 
+def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, int]]:
+    return _world_index(ctx, world)["leads"]
+
+
 def warm_up(ctx) -> None:
-    lead_index(ctx, ctx.world)
+    _world_index(ctx, ctx.world)
 
 
 def _export_chunks(ctx, job: dict):
