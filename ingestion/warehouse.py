@@ -26,6 +26,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SOURCES = ("hubspot", "marketo", "google_ads", "meta", "linkedin", "microsoft_ads", "fx")
 
 
+#: every source's dlt schema contract: new tables and columns are kept; a value of another type
+#: fails the load naming the table and column instead of landing in a variant column
+SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
+
+
 def warehouse_path() -> Path:
     """Read at call time, never at import time, so tests can point it elsewhere."""
     return Path(os.environ.get("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb"))

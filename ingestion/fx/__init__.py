@@ -14,11 +14,10 @@ import dlt
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import rate_rows
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 
 @dlt.source(name="fx", max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)

@@ -17,11 +17,10 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.http import configured_session
+from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import GoogleAdsAuth, as_id_list, search_stream
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 
 @dlt.source(name="google_ads", max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)

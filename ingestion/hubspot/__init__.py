@@ -22,6 +22,7 @@ from dlt.sources import DltResource
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import (
@@ -34,8 +35,6 @@ from .helpers import (
     search_body,
     to_epoch_millis,
 )
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 
 @dlt.source(name="hubspot", schema_contract=SCHEMA_CONTRACT, max_table_nesting=1)

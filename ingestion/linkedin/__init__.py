@@ -16,11 +16,10 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import LinkedInAuth, analytics_row, as_id_list, restli_date
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 
 @dlt.source(name="linkedin", max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)

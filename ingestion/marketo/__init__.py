@@ -22,10 +22,10 @@ import dlt
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
+from ingestion.warehouse import SCHEMA_CONTRACT
+
 from . import settings
 from .helpers import MarketoClient, export_leads, flatten_attributes, iso, parse_timestamp
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 #: the high-water mark is the largest activityDate loaded (pages are not in time order); each
 #: run starts the lookback before it (see settings.ACTIVITY_LOOKBACK_DAYS)

@@ -17,6 +17,7 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.http import configured_session
+from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import (
@@ -27,8 +28,6 @@ from .helpers import (
     report_rows,
     run_report,
 )
-
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 
 
 @dlt.source(name="microsoft_ads", max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
