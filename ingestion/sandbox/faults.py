@@ -2,9 +2,11 @@
 
 Transport faults (429, 5xx, slow answers) hit the *first attempt* of every n-th distinct request,
 where a request is identified by its method, path and query (and body). The same request
-retried then succeeds. Which requests fail depends only on what is asked, not on timing or on
-how many clients run at once, so a test run with faults is reproducible and a correct client
-always ends with the same data as a run without faults.
+retried then succeeds. Requests are counted in the order they arrive, so a plan with
+``rate_limit_every=3`` faults at least once in any run of three or more requests (whatever
+dates or ids the requests carry), a sequential client sees the same faults on every run, and
+parallel clients see the same number of faults. A correct client always ends with the same
+data as a run without faults.
 
 Data faults (a record repeated across pages, a new property, a changed type) and the catalogue
 of bad records are applied by each API module; ``FaultPlan`` only says which are on.
@@ -96,6 +98,7 @@ class FaultInjector:
     def __init__(self, plan: FaultPlan):
         self.plan = plan
         self._seen: set[str] = set()
+        self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self.injected: list[tuple[str, str]] = []  # (fault, request key), for tests
 
@@ -106,9 +109,16 @@ class FaultInjector:
             self._seen.add(key)
             return True
 
-    @staticmethod
-    def bucket(key: str, salt: str) -> int:
-        return int.from_bytes(hashlib.sha256(f"{salt}|{key}".encode()).digest()[:8], "big")
+    def _nth(self, name: str, every: int) -> bool:
+        """Count one more distinct request for ``name``; true on every ``every``-th."""
+        with self._lock:
+            count = self._counts.get(name, 0) + 1
+            self._counts[name] = count
+        return count % every == 0
+
+    def alternate(self, name: str) -> bool:
+        """True, false, true, ... on successive calls for ``name`` (500 then 503, 601 then 602)."""
+        return not self._nth(name, 2)
 
     def pick(self, key: str) -> str | None:
         """The transport fault for this request, decided on its first attempt only."""
@@ -117,22 +127,26 @@ class FaultInjector:
             return None
         if not self.first_attempt(key):
             return None
+        fault = None
         for name, every in (
             ("rate_limit", plan.rate_limit_every),
             ("server_error", plan.server_error_every),
             ("slow", plan.slow_every),
         ):
-            if every and self.bucket(key, name) % every == 0:
-                self.injected.append((name, key))
-                return name
-        return None
+            # every counter advances on every distinct request, so the kinds stay independent
+            if every and self._nth(name, every) and fault is None:
+                fault = name
+        if fault == "server_error" and not self.alternate("server_error_status"):
+            fault = "server_error_503"
+        if fault:
+            self.injected.append((fault.removesuffix("_503"), key))
+        return fault
 
     def body_fault(self, key: str, name: str, every: int) -> bool:
         """A fault inside a 200 body (Marketo), on the first attempt of every n-th request."""
-        if not every:
+        if not every or not self.first_attempt(f"{name}|{key}"):
             return False
-        marker = f"{name}|{key}"
-        if self.bucket(key, name) % every != 0 or not self.first_attempt(marker):
+        if not self._nth(name, every):
             return False
         self.injected.append((name, key))
         return True
@@ -168,8 +182,8 @@ class FaultMiddleware:
             )  # fmt: skip
             await response(scope, receive, send)
             return
-        if fault == "server_error":
-            status = 500 if self.injector.bucket(key, "status") % 2 else 503
+        if fault in ("server_error", "server_error_503"):
+            status = 500 if fault == "server_error" else 503
             response = JSONResponse({"error": "sandbox injected server error"}, status_code=status)
             await response(scope, receive, send)
             return

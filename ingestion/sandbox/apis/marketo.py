@@ -525,7 +525,7 @@ def routes(ctx) -> list[BaseRoute]:
         if ctx.injector.body_fault(key, "token_expiry", plan.token_expiry_every):
             issued.pop(token, None)
             revoked.add(token)
-            if ctx.injector.bucket(key, "token_code") % 2:
+            if ctx.injector.alternate("token_code"):
                 return _err("601", "Access token invalid")
             return _err("602", "Access token expired")
         if ctx.injector.body_fault(key, "marketo_rate_limit", plan.marketo_rate_limit_every):
