@@ -36,6 +36,16 @@ def warehouse_path() -> Path:
     return Path(os.environ.get("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb"))
 
 
+def certified_path() -> Path:
+    """The published certified database that BI reads, beside the warehouse by default.
+
+    dbt builds the certified tables in the warehouse (the working copy); only a run whose
+    blocking checks all passed copies them here, swapping the whole file in by atomic rename.
+    """
+    default = warehouse_path().parent / "certified.duckdb"
+    return Path(os.environ.get("CERTIFIED_PATH", default))
+
+
 def pipelines_dir() -> Path:
     """dlt's working folder (state, pending packages), beside the warehouse by default."""
     default = warehouse_path().parent / "dlt_pipelines"
