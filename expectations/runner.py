@@ -1,0 +1,274 @@
+"""Run suites as SQL inside the warehouse and build GX Data Docs.
+
+``validate(["certified.spend_daily", ...])`` opens an ephemeral GX context (analytics and
+progress bars off; nothing written but the Data Docs), points one SQL datasource at the
+warehouse (DuckDB read-only through :mod:`expectations.gx_duckdb`, or Postgres when
+``WAREHOUSE_DESTINATION=postgres``, from the same settings the loads use), validates one query
+asset per table (every metric is a SQL query in the warehouse; no table is pulled into Python)
+and builds the Data Docs into :func:`quality_docs_dir`.
+
+Certified suites with a ``row_count_band`` also compare the table's row count with the previous
+publication (``ingestion.warehouse.certified_path()``): a sudden drop fails. With no previous
+publication, or on Postgres, that rule is left out with a note.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from expectations.suites import Rule, Suite, all_suites
+from ingestion.warehouse import certified_path, configured_destination, postgres_url
+from ingestion.warehouse import warehouse_path as _warehouse_path
+
+DOCS_SITE = "quality"
+EXAMPLES = 5
+
+
+def quality_docs_dir() -> Path:
+    """``QUALITY_DOCS_DIR``, default ``quality_docs/`` beside the warehouse; read at call time."""
+    default = _warehouse_path().parent / "quality_docs"
+    return Path(os.environ.get("QUALITY_DOCS_DIR", default))
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    expectation: str
+    severity: str
+    why: str
+    success: bool
+    unexpected_count: int | None = None
+    examples: list = field(default_factory=list)
+    observed: Any = None
+    error: str | None = None
+
+
+@dataclass
+class SuiteResult:
+    table: str
+    rules: list[RuleResult]
+    notes: list[str] = field(default_factory=list)
+    docs_page: Path | None = None
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.rules if not r.success]
+
+    @property
+    def blocking_failures(self) -> list[RuleResult]:
+        return [r for r in self.failed if r.severity == "blocking"]
+
+    @property
+    def success(self) -> bool:
+        """No blocking rule failed (warnings are reported, never block)."""
+        return not self.blocking_failures
+
+
+def previous_row_count(table: str, path: Path | None = None) -> int | None:
+    """Rows of `table` in the previous publication; None when there is none (or no such table)."""
+    import duckdb
+
+    path = path or certified_path()
+    if not path.exists():
+        return None
+    with duckdb.connect(str(path), read_only=True) as con:
+        schema, name = table.split(".", 1)
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        if not found:
+            return None
+        return con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+
+
+def row_count_band_rule(suite: Suite, destination: str) -> tuple[Rule | None, str | None]:
+    """The band rule of a certified suite, or why it is left out."""
+    if not suite.row_count_band:
+        return None, None
+    if destination != "duckdb":
+        return None, "row-count band skipped: the previous publication is a DuckDB file"
+    previous = previous_row_count(suite.table)
+    if previous is None:
+        return None, f"row-count band passed: no previous publication at {certified_path()}"
+    drop = float(suite.row_count_band.get("max_drop", 0.25))
+    growth = float(suite.row_count_band.get("max_growth", 1.0))
+    low, high = math.ceil(previous * (1 - drop)), math.floor(previous * (1 + growth))
+    why = (
+        f"the previous publication had {previous} rows; fewer than {low} (a drop of more than "
+        f"{drop:.0%}) or more than {high} means lost or duplicated data upstream"
+    )
+    rule = Rule(
+        "row count within the band of the previous publication",
+        "table_row_count_to_be_between",
+        {"min_value": low, "max_value": high},
+        "blocking",
+        why,
+    )
+    return rule, None
+
+
+def _expectation(gx, rule: Rule):
+    if rule.expect == "unexpected_rows":
+        cls = gx.expectations.UnexpectedRowsExpectation
+    else:
+        name = "Expect" + "".join(part.capitalize() for part in rule.expect.split("_"))
+        cls = getattr(gx.expectations, name, None)
+        if cls is None:
+            raise ValueError(f"rule {rule.name!r}: GX has no {name} (expect: {rule.expect})")
+    meta = {"rule": rule.name, "severity": rule.severity, "why": rule.why}
+    return cls(**rule.kwargs, meta=meta, description=f"{rule.name}: {rule.why}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _error_message(info: dict) -> str | None:
+    """GX reports an error either flat or keyed by the metric that failed."""
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    messages = [
+        f"{metric}: {detail.get('exception_message')}"
+        for metric, detail in info.items()
+        if isinstance(detail, dict) and detail.get("exception_message")
+    ]
+    return "; ".join(messages) or None
+
+
+def _rule_result(evr) -> RuleResult:
+    config = evr.expectation_config
+    meta = config.meta or {}
+    result = evr.result or {}
+    error = _error_message(evr.exception_info or {})
+    if config.type == "unexpected_rows_expectation":
+        count = result.get("observed_value")
+        rows = (result.get("details") or {}).get("unexpected_rows") or []
+        examples = rows[:EXAMPLES]
+    else:
+        count = result.get("unexpected_count")
+        examples = (result.get("partial_unexpected_list") or [])[:EXAMPLES]
+    return RuleResult(
+        rule=meta.get("rule", config.type),
+        expectation=config.type,
+        severity=meta.get("severity", "warning"),
+        why=meta.get("why", ""),
+        success=bool(evr.success) and error is None,
+        unexpected_count=count if isinstance(count, int) else None,
+        examples=_plain(examples),
+        observed=_plain(result.get("observed_value")),
+        error=error,
+    )
+
+
+def validate(
+    tables: Iterable[str] | None = None,
+    *,
+    docs_dir: Path | None = None,
+    destination: str | None = None,
+) -> dict[str, SuiteResult]:
+    """Validate the suites of `tables` (default: every suite) in the warehouse."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    import great_expectations as gx
+
+    from expectations import gx_duckdb  # noqa: F401  (registers the duckdb datasource type)
+
+    suites = all_suites()
+    selected = list(suites) if tables is None else list(tables)
+    unknown = [t for t in selected if t not in suites]
+    if unknown:
+        raise KeyError(f"no suite for {unknown}; suites exist for {sorted(suites)}")
+    destination = destination or configured_destination()
+    docs_dir = docs_dir or quality_docs_dir()
+    docs_dir.mkdir(parents=True, exist_ok=True)
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    if destination == "duckdb":
+        source = context.data_sources.add_duckdb(
+            "warehouse",
+            connection_string=f"duckdb:///{_warehouse_path()}",
+            kwargs={"connect_args": {"read_only": True}},
+        )
+    else:
+        source = context.data_sources.add_postgres("warehouse", connection_string=postgres_url())
+
+    notes: dict[str, list[str]] = {}
+    definitions = []
+    try:
+        for table in selected:
+            suite = suites[table]
+            rules = list(suite.rules)
+            band, note = row_count_band_rule(suite, destination)
+            if band:
+                rules.append(band)
+            notes[table] = [note] if note else []
+            gx_suite = context.suites.add(gx.ExpectationSuite(name=table))
+            for rule in rules:
+                gx_suite.add_expectation(_expectation(gx, rule))
+            asset = source.add_query_asset(table, query=f"select * from {table}")
+            batch = asset.add_batch_definition_whole_table("whole table")
+            definitions.append(
+                context.validation_definitions.add(
+                    gx.ValidationDefinition(name=table, data=batch, suite=gx_suite)
+                )
+            )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name="quality",
+                validation_definitions=definitions,
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+            )
+        )
+        run = checkpoint.run()
+        results: dict[str, SuiteResult] = {}
+        for identifier, validation in run.run_results.items():
+            table = validation.suite_name
+            results[table] = SuiteResult(
+                table,
+                [_rule_result(evr) for evr in validation.results],
+                notes[table],
+                _docs_page(context, identifier, docs_dir),
+            )
+    finally:
+        source.get_execution_engine().close()
+    return {table: results[table] for table in selected}
+
+
+def _docs_page(context, identifier, docs_dir: Path) -> Path:
+    """The Data Docs page of one validation result, else the site's index."""
+    for site in context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            return Path(url.removeprefix("file://"))
+    return docs_dir / "index.html"

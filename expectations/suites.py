@@ -1,0 +1,157 @@
+"""The suites as people write them: one YAML file per guarded table, under ``suites/<schema>/``.
+
+A suite file::
+
+    table: certified.spend_daily          # the relation it guards (schema.table)
+    severity: blocking                    # default of its expectations: blocking | warning
+    row_count_band: {max_drop: 0.25, max_growth: 1.0}   # optional, certified tables
+    expectations:
+      - rule: spend never negative        # a short name, shown in the check's metadata
+        expect: column_values_to_be_between   # a GX expectation, without the Expect prefix
+        column: spend                     # every other key is the expectation's argument
+        min_value: 0
+        why: negative spend is a refund or a reversed sign upstream; it would shrink CPL
+
+``expect: unexpected_rows`` is GX's ``UnexpectedRowsExpectation``: ``query`` returns the
+offending rows, ``{batch}`` is the guarded table. ``${name}`` in a query or a value is one of
+:data:`PARAMETERS` (``${reporting_currency}``); a ``value_set: $currencies`` is the shared list
+in ``suites/_shared.yml``. Nothing here imports GX: reading and checking a suite is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+PROJECT_DIR = SUITES_DIR.parent.parent
+SEVERITIES = ("blocking", "warning")
+_RESERVED = {"rule", "expect", "why", "severity"}
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be read: names the file, the expectation and the rule broken."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    expect: str  # snake_case GX expectation name, e.g. column_values_to_be_between
+    kwargs: dict[str, Any]
+    severity: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    table: str  # schema.table
+    path: Path
+    rules: tuple[Rule, ...]
+    row_count_band: dict[str, float] | None = field(default=None)
+
+    @property
+    def schema(self) -> str:
+        return self.table.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.table.split(".", 1)[1]
+
+    @property
+    def source(self) -> str:
+        """``hubspot`` for ``raw_hubspot.contacts``."""
+        return self.schema.removeprefix("raw_")
+
+
+@cache
+def shared() -> dict[str, Any]:
+    return yaml.safe_load((SUITES_DIR / "_shared.yml").read_text()) or {}
+
+
+def reporting_currency() -> str:
+    """The dbt var ``reporting_currency`` (the certified tables' currency)."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())
+    return str((project.get("vars") or {}).get("reporting_currency", "USD"))
+
+
+def parameters() -> dict[str, str]:
+    return {"reporting_currency": reporting_currency()}
+
+
+def _substitute(value: Any, params: dict[str, str], where: str) -> Any:
+    if isinstance(value, str):
+        if value.startswith("$") and not value.startswith("${"):
+            name = value[1:]
+            if name not in shared():
+                raise SuiteError(f"{where}: unknown shared list {value!r} (suites/_shared.yml)")
+            return list(shared()[name])
+
+        def one(match: re.Match) -> str:
+            if match.group(1) not in params:
+                raise SuiteError(f"{where}: unknown parameter ${{{match.group(1)}}}")
+            return params[match.group(1)]
+
+        return re.sub(r"\$\{(\w+)\}", one, value)
+    if isinstance(value, list):
+        return [_substitute(v, params, where) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, params, where) for k, v in value.items()}
+    return value
+
+
+def load_suite(path: Path, params: dict[str, str] | None = None) -> Suite:
+    params = parameters() if params is None else params
+    try:
+        spec = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise SuiteError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(spec, dict) or "table" not in spec or "expectations" not in spec:
+        raise SuiteError(f"{path}: a suite needs `table` and `expectations`")
+    table = spec["table"]
+    if table.count(".") != 1:
+        raise SuiteError(f"{path}: table {table!r} must be schema.table")
+    default = spec.get("severity", "warning")
+    rules, names = [], set()
+    for i, item in enumerate(spec["expectations"]):
+        where = f"{path.name} expectation #{i + 1} ({item.get('rule', '?')})"
+        missing = [k for k in ("rule", "expect", "why") if not item.get(k)]
+        if missing:
+            raise SuiteError(f"{where}: missing {', '.join(missing)}")
+        severity = item.get("severity", default)
+        if severity not in SEVERITIES:
+            raise SuiteError(f"{where}: severity {severity!r} is not one of {SEVERITIES}")
+        if item["rule"] in names:
+            raise SuiteError(f"{where}: rule name used twice in the suite")
+        names.add(item["rule"])
+        kwargs = {k: v for k, v in item.items() if k not in _RESERVED}
+        if item["expect"] == "unexpected_rows":
+            if "query" not in kwargs or "{batch}" not in kwargs["query"]:
+                raise SuiteError(f"{where}: unexpected_rows needs a `query` reading {{batch}}")
+            kwargs["unexpected_rows_query"] = kwargs.pop("query")
+        kwargs = _substitute(kwargs, params, where)
+        rules.append(Rule(item["rule"], item["expect"], kwargs, severity, item["why"].strip()))
+    return Suite(table, path, tuple(rules), spec.get("row_count_band"))
+
+
+def suite_files() -> list[Path]:
+    return sorted(p for p in SUITES_DIR.rglob("*.yml") if not p.name.startswith("_"))
+
+
+def all_suites() -> dict[str, Suite]:
+    """Every suite, by the table it guards."""
+    params = parameters()
+    suites = {}
+    for path in suite_files():
+        suite = load_suite(path, params)
+        if suite.table in suites:
+            raise SuiteError(f"{path}: {suite.table} already has a suite")
+        expected = SUITES_DIR / suite.schema / f"{suite.name}.yml"
+        if path != expected:
+            raise SuiteError(f"{path}: the suite of {suite.table} belongs at {expected}")
+        suites[suite.table] = suite
+    return suites
