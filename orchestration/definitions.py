@@ -9,10 +9,11 @@ other anyway, and the multiprocess executor would re-import the code location fo
 
 import dagster as dg
 
-from orchestration.defs import ingestion, transform
+from orchestration.defs import ingestion, quality, transform
 
 defs = dg.Definitions.merge(
     ingestion.defs,
     transform.defs,
+    quality.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

@@ -1,0 +1,140 @@
+"""Quality layer: the Great Expectations suites of ``expectations/`` as Dagster asset checks.
+
+Every suite file guards one table and becomes the check ``great_expectations`` on that table's
+asset: ``raw/<source>/<table>`` after each load (warnings: bad raw records are quarantined by
+dbt, so they are reported, not blocking) and ``certified/<table>`` after dbt (blocking: a failed
+blocking rule stops the publication). The checks of one source, and those of the certified
+tables, run as one step, so GX starts and connects once for them; a run that materializes only
+some of the assets runs only their checks.
+
+GX is imported inside the step, never at definition time (importing it takes seconds).
+"""
+
+from collections import defaultdict
+
+import dagster as dg
+
+from expectations.suites import Suite, all_suites
+from orchestration.defs.ingestion import raw_asset_key
+from orchestration.defs.transform import dbt_models
+from orchestration.warehouse_lock import WAREHOUSE_POOL
+
+CHECK_NAME = "great_expectations"
+
+
+def suite_asset_key(suite: Suite) -> dg.AssetKey:
+    """The asset a suite guards: the raw asset of the load, or the certified dbt model's."""
+    if suite.schema.startswith("raw_"):
+        return raw_asset_key(suite.source, suite.name)
+    certified = {key for key in dbt_models.keys if key.path[0] == "certified"}
+    key = dg.AssetKey(["certified", suite.name])
+    if key not in certified:
+        raise ValueError(
+            f"{suite.path}: guards {suite.table}, but there is no dbt asset {key.to_user_string()}"
+        )
+    return key
+
+
+def check_result(suite: Suite, result, key: dg.AssetKey) -> dg.AssetCheckResult:
+    """One suite's outcome as the check's result and metadata."""
+    failed = result.failed
+    blocking = bool(result.blocking_failures)
+    failures = [
+        {
+            "rule": r.rule,
+            "severity": r.severity,
+            "expectation": r.expectation,
+            "unexpected_count": r.unexpected_count,
+            "examples": r.examples,
+            **({"observed": r.observed} if r.unexpected_count is None else {}),
+            **({"error": r.error} if r.error else {}),
+            "why": r.why,
+        }
+        for r in failed
+    ]
+    metadata = {
+        "table": suite.table,
+        "rules": len(result.rules),
+        "failed_rules": dg.MetadataValue.json([r.rule for r in failed]),
+        "unexpected_rows": sum(r.unexpected_count or 0 for r in failed),
+        "failures": dg.MetadataValue.json(failures),
+        "suite": dg.MetadataValue.path(str(suite.path)),
+    }
+    if result.docs_page:
+        metadata["data_docs"] = dg.MetadataValue.path(str(result.docs_page))
+    if result.notes:
+        metadata["notes"] = dg.MetadataValue.text("; ".join(result.notes))
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=CHECK_NAME,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata=metadata,
+    )
+
+
+def _record_certified(run_id: str, suites: list[Suite], results: dict) -> None:
+    """Certified outcomes into the run's publication log, when the publish layer is present."""
+    try:
+        from orchestration.publication import CheckOutcome, record_checks
+    except ImportError:
+        return
+    record_checks(
+        run_id,
+        [
+            CheckOutcome(
+                "/".join(suite_asset_key(s).path), CHECK_NAME, "blocking",
+                results[s.table].success,
+                sum(r.unexpected_count or 0 for r in results[s.table].blocking_failures),
+                "; ".join(f"{r.rule}: {r.unexpected_count}" for r in results[s.table].failed)
+                or None,
+            )
+            for s in suites
+        ],
+    )  # fmt: skip
+
+
+def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChecksDefinition:
+    keys = {s.table: suite_asset_key(s) for s in suites}
+    specs = [
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=keys[s.table],
+            blocking=blocking,
+            description=f"Great Expectations suite {s.path.name}: "
+            + "; ".join(r.name for r in s.rules),
+        )
+        for s in suites
+    ]
+
+    @dg.multi_asset_check(name=name, specs=specs, can_subset=True, pool=WAREHOUSE_POOL)
+    def _check(context: dg.AssetCheckExecutionContext):
+        from expectations.runner import validate
+
+        selected = [
+            s
+            for s in suites
+            if dg.AssetCheckKey(keys[s.table], CHECK_NAME) in context.selected_asset_check_keys
+        ]
+        results = validate([s.table for s in selected])
+        if blocking:
+            _record_certified(context.run_id, selected, results)
+        for suite in selected:
+            yield check_result(suite, results[suite.table], keys[suite.table])
+
+    return _check
+
+
+def _grouped() -> dict[str, list[Suite]]:
+    groups: dict[str, list[Suite]] = defaultdict(list)
+    for suite in all_suites().values():
+        groups[suite.schema].append(suite)
+    return dict(groups)
+
+
+quality_checks = [
+    build_checks(f"quality_{schema}", suites, blocking=schema == "certified")
+    for schema, suites in sorted(_grouped().items())
+]
+
+defs = dg.Definitions(asset_checks=quality_checks)
