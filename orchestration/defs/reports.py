@@ -1,0 +1,125 @@
+"""Reports layer: the Evidence site (``reports/``) built on the published certified tables.
+
+The site reads only the certified database file (``ingestion.warehouse.certified_path()``), never
+the warehouse, so its asset is not in the warehouse's concurrency pool. ``npm run sources``
+copies the certified tables out of that file, ``npm run build`` renders every page to static
+files in ``reports/build``, which any static web server can serve.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from ingestion.warehouse import certified_path
+
+REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
+
+#: the certified tables the pages show (docs/certified_tables.md)
+CERTIFIED_TABLES = (
+    "funnel_daily",
+    "funnel_cohorts",
+    "pipeline_attribution_monthly",
+    "marketing_pipeline_monthly",
+    "pipeline_monthly",
+    "spend_daily",
+    "cost_per_stage_channel_monthly",
+    "cost_per_stage_campaign_monthly",
+    "budget_vs_actual_monthly",
+)
+
+#: what the site is built from: one list, to re-point at the publish step when it lands
+SITE_DEPS = [dg.AssetKey(["certified", table]) for table in CERTIFIED_TABLES]
+
+#: telemetry off for every tool npm starts (Evidence itself reads evidence.settings.json)
+_QUIET_ENV = {
+    "DO_NOT_TRACK": "1",
+    "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+    "NPM_CONFIG_FUND": "false",
+}
+
+
+@dataclass(frozen=True)
+class SiteBuild:
+    site: Path
+    pages: list[str]
+    sources_seconds: float
+    build_seconds: float
+
+
+def build_site(certified_file: Path, reports_dir: Path = REPORTS_DIR) -> SiteBuild:
+    """Load the certified file into the Evidence project and build the static site."""
+    certified_file = Path(certified_file).resolve()
+    if not certified_file.is_file():
+        raise FileNotFoundError(
+            f"reports: no published certified database at {certified_file} "
+            "(run the pipeline up to the publish step, or set CERTIFIED_PATH)"
+        )
+    if shutil.which("npm") is None:
+        raise RuntimeError("reports: npm is not installed; the Evidence site needs Node.js 18+")
+    if not (reports_dir / "node_modules" / "@evidence-dev" / "evidence").is_dir():
+        _npm(reports_dir, ["install", "--no-audit", "--no-fund"], {})
+    # Evidence joins the file name onto the source's folder, so it must be relative to it
+    source_dir = reports_dir / "sources" / "certified"
+    env = {"EVIDENCE_SOURCE__certified__filename": os.path.relpath(certified_file, source_dir)}
+    started = time.monotonic()
+    _npm(reports_dir, ["run", "sources"], env)
+    sourced = time.monotonic()
+    _npm(reports_dir, ["run", "build"], env)
+    built = time.monotonic()
+    site = reports_dir / "build"
+    return SiteBuild(site, site_pages(site), sourced - started, built - sourced)
+
+
+def site_pages(site: Path) -> list[str]:
+    """The pages of a built site as URL paths: ``/``, ``/funnel``, ..."""
+    pages = []
+    for index in sorted(site.rglob("index.html")):
+        relative = index.parent.relative_to(site).as_posix()
+        if relative.startswith(("_app", "api", "data", "explore", "settings")):
+            continue  # Evidence's own pages and assets
+        pages.append("/" if relative == "." else f"/{relative}")
+    return pages
+
+
+def _npm(reports_dir: Path, args: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(
+        ["npm", *args],
+        cwd=reports_dir,
+        env={**os.environ, **_QUIET_ENV, **env},
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    # `evidence sources` reports a failed source and still exits 0
+    if result.returncode != 0 or "Error connecting to datasource" in output:
+        raise RuntimeError(f"reports: npm {' '.join(args)} failed:\n{output[-4000:]}")
+
+
+@dg.asset(
+    key=["reports", "site"],
+    group_name="reports",
+    deps=SITE_DEPS,
+    kinds={"evidence"},
+    description="The Evidence report pages, built as a static site in reports/build.",
+)
+def reports_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    build = build_site(certified_path())
+    context.log.info(f"built {len(build.pages)} pages in {build.build_seconds:.0f} s")
+    return dg.MaterializeResult(
+        metadata={
+            "pages": dg.MetadataValue.json(build.pages),
+            "page_count": len(build.pages),
+            "build_seconds": round(build.build_seconds, 1),
+            "sources_seconds": round(build.sources_seconds, 1),
+            "site": dg.MetadataValue.path(str(build.site)),
+            "certified_file": dg.MetadataValue.path(str(certified_path())),
+        }
+    )
+
+
+defs = dg.Definitions(assets=[reports_site])
