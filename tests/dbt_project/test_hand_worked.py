@@ -161,6 +161,58 @@ def test_funnel_daily(hand_worked):
     )
 
 
+PAIRS = (("lead", "mql"), ("mql", "sql"), ("sql", "opportunity"), ("opportunity", "customer"),
+         ("lead", "opportunity"), ("lead", "customer"))  # fmt: skip
+
+
+def cohort_row(channel: str, reached: dict[str, int], medians: dict[str, float | None]) -> dict:
+    row = {"cohort_month": MARCH, "channel": channel, "leads": reached["lead"]}
+    row |= {f"reached_{s}": reached.get(s, 0) for s in STAGES[1:]}
+    for a, b in PAIRS:
+        row[f"conv_{a}_to_{b}"] = reached.get(b, 0) / reached[a] if reached.get(a) else None
+        row[f"median_days_{a}_to_{b}"] = medians.get(f"{a}_to_{b}")
+    return row
+
+
+def test_funnel_cohorts(hand_worked):
+    expected = [
+        # Ann: lead 03-06 12:00, mql 03-10 12:00, sql 03-14 12:00, opp 03-20 12:00, customer
+        # 03-27 12:00. Dee: lead 03-02 10:00 (her merged duplicate's), mql 03-12 08:00.
+        # lead->mql: Ann 4 days, Dee 9 days 22 h = 9 + 22/24; median of two = their mean.
+        # conv: mql/lead 2/2, sql/mql 1/2, opp/sql 1/1, customer/opp 1/1, opp/lead 1/2, ...
+        cohort_row(
+            "paid_search",
+            {"lead": 2, "mql": 2, "sql": 1, "opportunity": 1, "customer": 1},
+            {"lead_to_mql": (4 + (9 + 22 / 24)) / 2, "mql_to_sql": 4.0,
+             "sql_to_opportunity": 6.0, "opportunity_to_customer": 7.0,
+             "lead_to_opportunity": 14.0, "lead_to_customer": 21.0},
+        ),
+        # Bob: lead 03-07 09:00, mql = sql 03-14 09:00 (implied), opp 03-21 09:00, no customer
+        cohort_row(
+            "organic_search",
+            {"lead": 1, "mql": 1, "sql": 1, "opportunity": 1},
+            {"lead_to_mql": 7.0, "mql_to_sql": 0.0, "sql_to_opportunity": 7.0,
+             "lead_to_opportunity": 14.0},
+        ),
+        # Cy: lead 03-11 15:00, mql 03-18 15:00, sql = opp 03-25 15:00 (sql implied)
+        cohort_row(
+            "referral",
+            {"lead": 1, "mql": 1, "sql": 1, "opportunity": 1},
+            {"lead_to_mql": 7.0, "mql_to_sql": 7.0, "sql_to_opportunity": 0.0,
+             "lead_to_opportunity": 14.0},
+        ),
+    ]  # fmt: skip
+    assert (
+        expected[0]["conv_mql_to_sql"] == 0.5 and expected[1]["conv_opportunity_to_customer"] == 0
+    )
+    assert_rows_equal(
+        table(hand_worked, "funnel_cohorts"),
+        expected,
+        ("cohort_month", "channel"),
+        table="funnel_cohorts",
+    )
+
+
 # --- attribution --------------------------------------------------------------------------------
 
 # Amounts in USD, at the rate of the creation date (UTC):
@@ -243,6 +295,48 @@ def test_pipeline_attribution_monthly(hand_worked, model):
     )
 
 
+def test_pipeline_monthly(hand_worked):
+    # 3 deals: 1100 + 5000 + 2000 = 8100; won: Ann's 1100. Every first eligible touch is in a
+    # marketing channel (paid_search, partner, referral): all sourced and influenced.
+    expected = [{
+        "month": MARCH, "opportunities": 3, "pipeline": 8100.0,
+        "won_opportunities": 1, "won_revenue": 1100.0,
+        "sourced_opportunities": 3, "sourced_pipeline": 8100.0, "sourced_won_revenue": 1100.0,
+        "influenced_opportunities": 3, "influenced_pipeline": 8100.0,
+        "influenced_won_revenue": 1100.0,
+    }]  # fmt: skip
+    assert_rows_equal(
+        table(hand_worked, "pipeline_monthly"), expected, ("month",), table="pipeline_monthly"
+    )
+
+
+def marketing_row(channel: str, sourced: tuple, influenced: tuple) -> dict:
+    return {
+        "month": MARCH, "channel": channel,
+        "sourced_opportunities": sourced[0], "sourced_pipeline": sourced[1],
+        "sourced_won_revenue": sourced[2],
+        "influenced_opportunities": influenced[0], "influenced_pipeline": influenced[1],
+        "influenced_won_revenue": influenced[2],
+    }  # fmt: skip
+
+
+def test_marketing_pipeline_monthly(hand_worked):
+    expected = [
+        marketing_row("paid_search", (1, 1100.0, 1100.0), (1, 1100.0, 1100.0)),  # Ann's t1
+        marketing_row("email", (0, 0.0, 0.0), (1, 1100.0, 1100.0)),  # Ann's t2
+        marketing_row("partner", (1, 5000.0, 0.0), (1, 5000.0, 0.0)),  # Bob's only touch
+        marketing_row("referral", (1, 2000.0, 0.0), (1, 2000.0, 0.0)),  # Cy's t1 (the tie)
+        # Cy's t2 influences; Bob's organic visit is outside his deal's lookback: no more
+        marketing_row("organic_search", (0, 0.0, 0.0), (1, 2000.0, 0.0)),
+    ]
+    assert_rows_equal(
+        table(hand_worked, "marketing_pipeline_monthly"),
+        expected,
+        ("month", "channel"),
+        table="marketing_pipeline_monthly",
+    )
+
+
 # --- spend --------------------------------------------------------------------------------------
 
 US = ("google_ads", "1111111111", "google_ads:501", "paid_search", "America/New_York", "USD")
@@ -275,13 +369,20 @@ def test_spend_daily_carries_fridays_rate_over_the_weekend(hand_worked):
 MARCH_PAID_SEARCH_SPEND = 226.2
 
 
-def cost_row(channel: str, spend: float, counts: dict[str, int], pipeline: float, won: float):
+def cost_row(
+    key: str,
+    spend: float,
+    counts: dict[str, int],
+    pipeline: float,
+    won: float,
+    dimension: str = "channel",
+) -> dict:
     def per(count: int) -> float | None:
         return None if count == 0 else spend / count
 
     leads, mqls, sqls, opps, customers = (counts.get(s, 0) for s in STAGES)
     return {
-        "month": MARCH, "channel": channel, "spend": spend,
+        "month": MARCH, dimension: key, "spend": spend,
         "leads": leads, "mqls": mqls, "sqls": sqls, "opportunities": opps,
         "customers": customers,
         "cpl": per(leads), "cost_per_mql": per(mqls), "cost_per_sql": per(sqls),
@@ -319,6 +420,31 @@ def test_cost_per_stage_channel_monthly(hand_worked):
         expected,
         ("month", "channel"),
         table="cost_per_stage_channel_monthly",
+    )
+
+
+def test_cost_per_stage_campaign_monthly(hand_worked):
+    expected = [
+        # US campaign: 100 + 50 = 150 USD; Ann's original campaign (touch 1001): 150 / 1 at
+        # every stage; position-based 0.5 * 1100 = 550, won
+        cost_row("google_ads:501", 150.0,
+                 {"lead": 1, "mql": 1, "sql": 1, "opportunity": 1, "customer": 1},
+                 550.0, 550.0, dimension="campaign_key"),
+        # EU campaign: 21.6 + 10.8 + 10.8 + 33 = 76.2, nobody's original campaign: costs null,
+        # nothing attributed: roi = roas = 0 / 76.2 = 0
+        cost_row("google_ads:502", 76.2, {}, 0.0, 0.0, dimension="campaign_key"),
+        cost_row("march_newsletter", 0.0, {}, 550.0, 550.0, dimension="campaign_key"),
+        cost_row("partner_spring", 0.0, {}, 5000.0, 0.0, dimension="campaign_key"),
+        # (none): Dee (no touch), Bob (first touch without campaign), Cy (999, no campaign):
+        # leads and mqls 3, sqls and opportunities 2 (Bob, Cy); Cy's deal 0.5 + 0.5 of 2000
+        cost_row("(none)", 0.0, {"lead": 3, "mql": 3, "sql": 2, "opportunity": 2},
+                 2000.0, 0.0, dimension="campaign_key"),
+    ]  # fmt: skip
+    assert_rows_equal(
+        table(hand_worked, "cost_per_stage_campaign_monthly"),
+        expected,
+        ("month", "campaign_key"),
+        table="cost_per_stage_campaign_monthly",
     )
 
 
