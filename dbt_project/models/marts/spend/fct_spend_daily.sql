@@ -2,7 +2,21 @@
     Spend per day, platform, account and campaign in reporting currency: the ad platforms'
     campaign days (zero cost included) and the Marketo programs' period costs. Program costs
     of one program booked on the same day add up.
+    Incremental by spend row (macros/incremental_macros.sql): a run rewrites the rows that are
+    new or changed (the platforms restate their last days; a program cost can change) and
+    deletes those that are gone.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['spend_date', 'platform', 'account_id', 'campaign_key'],
+    on_schema_change='fail',
+    post_hook="{{ delete_vanished_partitions(
+        ['spend_date', 'platform', 'account_id', 'campaign_key'],
+        [(ref('int_ad_spend_converted'), ['report_date', 'platform', 'account_id', 'campaign_key']),
+         (ref('int_program_costs_converted'), ['cost_date', 'platform', 'account_id', 'campaign_key'])]
+    ) }}",
+) }}
 
 with
 
@@ -32,21 +46,30 @@ unioned as (
     union all
     select * from program_costs
 
+),
+
+spend_days as (
+
+    select
+        spend_date,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_key,
+        channel,
+        account_timezone,
+        currency,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        sum(spend_original) as spend_original,
+        max(fx_rate) as fx_rate,
+        sum(spend) as spend
+    from unioned
+    group by
+        spend_date, platform, account_id, campaign_id, campaign_key, channel, account_timezone,
+        currency
+
 )
 
-select
-    spend_date,
-    platform,
-    account_id,
-    campaign_id,
-    campaign_key,
-    channel,
-    account_timezone,
-    currency,
-    sum(impressions) as impressions,
-    sum(clicks) as clicks,
-    sum(spend_original) as spend_original,
-    max(fx_rate) as fx_rate,
-    sum(spend) as spend
-from unioned
-group by spend_date, platform, account_id, campaign_id, campaign_key, channel, account_timezone, currency
+select * from spend_days
+{{ changed_partitions('spend_days', ['spend_date', 'platform', 'account_id', 'campaign_key']) }}
