@@ -87,7 +87,9 @@ def previous_row_count(table: str, path: Path | None = None) -> int | None:
         ).fetchone()[0]
         if not found:
             return None
-        return con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        # the file's catalog is named after it: certified.duckdb holds certified.certified.<t>
+        catalog = con.execute("select current_database()").fetchone()[0]
+        return con.execute(f'select count(*) from "{catalog}"."{schema}"."{name}"').fetchone()[0]
 
 
 def row_count_band_rule(suite: Suite, destination: str) -> tuple[Rule | None, str | None]:
@@ -254,15 +256,30 @@ def validate(
         results: dict[str, SuiteResult] = {}
         for identifier, validation in run.run_results.items():
             table = validation.suite_name
+            rules = []
+            for evr in validation.results:
+                rule = _rule_result(evr)
+                query = evr.expectation_config.kwargs.get("unexpected_rows_query")
+                if query and not rule.success and rule.error is None:
+                    rule.examples = _offending_rows(source, table, query)
+                rules.append(rule)
             results[table] = SuiteResult(
-                table,
-                [_rule_result(evr) for evr in validation.results],
-                notes[table],
-                _docs_page(context, identifier, docs_dir),
+                table, rules, notes[table], _docs_page(context, identifier, docs_dir)
             )
     finally:
         source.get_execution_engine().close()
     return {table: results[table] for table in selected}
+
+
+def _offending_rows(source, table: str, query: str) -> list[dict]:
+    """A few of the rows an unexpected-rows rule returned (GX keeps them only in COMPLETE
+    results, which would also fetch every unexpected value of the column rules)."""
+    import sqlalchemy as sa
+
+    batch = f"(select * from {table}) as subselect"
+    sql = f"select * from ({query.replace('{batch}', batch)}) as offending limit {EXAMPLES}"
+    rows = source.get_execution_engine().execute_query(sa.text(sql))
+    return [_plain(dict(row._mapping)) for row in rows.fetchall()]
 
 
 def _docs_page(context, identifier, docs_dir: Path) -> Path:

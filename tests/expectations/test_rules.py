@@ -1,0 +1,214 @@
+"""Each rule family fires on a doctored copy of a built sandbox warehouse, and only there.
+
+A clean world passes every suite. Then rows are changed by hand, each change made so that the
+failing rule and its count are known by construction (one row made negative fails one row, a
+duplicated row fails both copies, and so on), and the suites of the changed tables must report
+exactly those failures. Raw and certified changes go into separate copies: the certified
+reconciliation reads the raw tables, so a raw change would also show there.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from expectations.runner import validate
+from tests.expectations.conftest import SCALE, SEED
+
+
+def failures(result) -> dict[str, int | None]:
+    """rule -> unexpected count (None when the rule errored or counts no rows)."""
+    assert all(r.error is None for r in result.rules), [r.error for r in result.rules if r.error]
+    return {r.rule: r.unexpected_count for r in result.failed}
+
+
+def test_a_clean_world_passes_every_suite(built_warehouse, warehouse_copy, quality_env):
+    built = built_warehouse(SEED, SCALE)
+    docs = quality_env(warehouse_copy(built))
+    results = validate()
+    assert {t: failures(r) for t, r in results.items() if r.failed} == {}
+    assert len(results) == 31
+    certified = [r for t, r in results.items() if t.startswith("certified.")]
+    assert all("no previous publication" in " ".join(r.notes) for r in certified)
+    for result in results.values():
+        assert result.docs_page and result.docs_page.is_file()
+        assert docs in result.docs_page.parents
+
+
+def test_raw_rules_fire_on_doctored_rows(built_warehouse, warehouse_copy, quality_env):
+    path = warehouse_copy(built_warehouse(SEED, SCALE))
+    with duckdb.connect(str(path)) as con:
+        # a contact loaded twice (both copies fail uniqueness), another without an id
+        con.execute(
+            "insert into raw_hubspot.contacts select * from raw_hubspot.contacts "
+            "where id = (select min(id) from raw_hubspot.contacts)"
+        )
+        con.execute("alter table raw_hubspot.contacts alter column id drop not null")
+        con.execute(
+            "update raw_hubspot.contacts set id = null "
+            "where id = (select max(id) from raw_hubspot.contacts)"
+        )
+        # two ad days with negative spend
+        con.execute(
+            "update raw_google_ads.campaign_daily set cost_micros = -1 where (campaign_id, date) "
+            "in (select campaign_id, date from raw_google_ads.campaign_daily "
+            "order by campaign_id, date limit 2)"
+        )
+        # a deal in a currency nobody knows
+        con.execute(
+            "update raw_hubspot.deals set deal_currency_code = 'XXX' "
+            "where id = (select min(id) from raw_hubspot.deals)"
+        )
+        # a lead created ten days from now
+        con.execute(
+            "update raw_marketo.leads set created_at = current_timestamp + interval 10 day "
+            "where id = (select min(id) from raw_marketo.leads)"
+        )
+        # a Meta day in CHF, a currency the FX source has never published; and a zero rate
+        con.execute(
+            "insert into raw_meta.campaign_insights_daily (account_id, campaign_id, date_start, "
+            "date_stop, impressions, clicks, spend, account_currency, _dlt_load_id, _dlt_id) "
+            "select account_id, 'doctored', date_start, date_stop, 1, 0, 1.5, 'CHF', "
+            "_dlt_load_id, 'doctored' from raw_meta.campaign_insights_daily limit 1"
+        )
+        con.execute(
+            "update raw_fx.rates set rate = 0 where (date, currency) in "
+            "(select date, currency from raw_fx.rates order by date, currency limit 1)"
+        )
+    quality_env(path)
+    tables = [
+        "raw_hubspot.contacts", "raw_google_ads.campaign_daily", "raw_hubspot.deals",
+        "raw_marketo.leads", "raw_fx.rates", "raw_meta.campaign_insights_daily",
+    ]  # fmt: skip
+    results = validate(tables)
+    assert failures(results["raw_hubspot.contacts"]) == {"id unique": 2, "id present": 1}
+    assert failures(results["raw_google_ads.campaign_daily"]) == {"spend never negative": 2}
+    assert failures(results["raw_hubspot.deals"]) == {"currency known": 1}
+    assert failures(results["raw_marketo.leads"]) == {"created in the past": 1}
+    assert failures(results["raw_fx.rates"]) == {
+        "rate positive": 1,
+        "a rate for every day that has spend": 1,
+    }
+    assert failures(results["raw_meta.campaign_insights_daily"]) == {}
+    # raw rules warn: they never block
+    assert all(r.success for r in results.values())
+    assert all(f.severity == "warning" for r in results.values() for f in r.failed)
+    chf = results["raw_fx.rates"].failed
+    assert any("CHF" in str(f.examples) for f in chf)
+
+
+def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality_env, tmp_path):
+    built = built_warehouse(SEED, SCALE)
+    path = warehouse_copy(built)
+    previous = tmp_path / "previous" / "certified.duckdb"
+    previous.parent.mkdir()
+    with duckdb.connect(str(path)) as con:
+        # the previous publication: the same tables, but funnel_cohorts twice as long, so the
+        # current funnel_cohorts looks like a 50% drop
+        con.execute(f"attach '{previous}' as previous")
+        con.execute("create schema previous.certified")
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'certified' "
+            "and table_catalog = 'warehouse'"
+        ).fetchall():
+            con.execute(
+                f"create table previous.certified.{table} as from warehouse.certified.{table}"
+            )
+        con.execute(
+            "insert into previous.certified.funnel_cohorts from warehouse.certified.funnel_cohorts"
+        )
+        con.execute("detach previous")
+
+        # one google_ads spend row off by 100: one platform-day and one month off
+        con.execute(
+            "update certified.spend_daily set spend = spend + 100 where (date, campaign_key) in "
+            "(select date, campaign_key from certified.spend_daily where platform = 'google_ads' "
+            "order by date, campaign_key limit 1)"
+        )
+        # funnel_daily: a repeated row (both copies fail the grain) and a day 30 days ahead
+        con.execute(
+            "insert into certified.funnel_daily from certified.funnel_daily "
+            "order by date, channel limit 1"
+        )
+        con.execute(
+            "update certified.funnel_daily set date = current_date + 30 where (date, channel) in "
+            "(select date, channel from certified.funnel_daily order by date desc, channel limit 1)"
+        )
+        # funnel_cohorts: more SQLs than MQLs in one cohort, a conversion of 1.5 in another
+        rows = con.execute(
+            "select cohort_month, channel from certified.funnel_cohorts "
+            "order by cohort_month, channel limit 2"
+        ).fetchall()
+        con.execute(
+            "update certified.funnel_cohorts set reached_sql = reached_mql + 1 "
+            "where cohort_month = ? and channel = ?",
+            list(rows[0]),
+        )
+        con.execute(
+            "update certified.funnel_cohorts set conv_lead_to_mql = 1.5 "
+            "where cohort_month = ? and channel = ?",
+            list(rows[1]),
+        )
+        # one opportunity's credits in one model no longer sum to 1
+        con.execute(
+            "update marts.fct_attribution_credits set credit = credit + 0.1 "
+            "where (opportunity_id, attribution_model, touch_rank) in (select opportunity_id, "
+            "attribution_model, touch_rank from marts.fct_attribution_credits "
+            "order by opportunity_id, attribution_model, touch_rank limit 1)"
+        )
+        # one month's pipeline off by 1000
+        con.execute(
+            "update certified.pipeline_monthly set pipeline = pipeline + 1000 "
+            "where month = (select min(month) from certified.pipeline_monthly)"
+        )
+        models = con.execute(
+            "select count(distinct attribution_model) from certified.pipeline_attribution_monthly"
+        ).fetchone()[0]
+    quality_env(path, previous=previous)
+    results = validate([t for t in sorted(_certified())])
+
+    assert failures(results["certified.spend_daily"]) == {
+        "spend equals raw spend converted, per platform and day": 1
+    }
+    assert failures(results["certified.budget_vs_actual_monthly"]) == {
+        "actual equals spend_daily, per month and channel": 1
+    }
+    for table in ("cost_per_stage_channel_monthly", "cost_per_stage_campaign_monthly"):
+        assert failures(results[f"certified.{table}"]) == {"spend equals spend_daily, per month": 1}
+    assert failures(results["certified.funnel_daily"]) == {"grain unique": 2, "no future dates": 1}
+    cohorts = results["certified.funnel_cohorts"]
+    assert failures(cohorts) == {
+        "funnel counts never grow along the funnel": 1,
+        "conversion rates between 0 and 1": 1,
+        "row count within the band of the previous publication": None,
+    }
+    band = next(r for r in cohorts.failed if r.rule.startswith("row count"))
+    assert band.observed == len(built.table("certified.funnel_cohorts"))
+    assert failures(results["certified.pipeline_monthly"]) == {
+        "pipeline equals the sum of opportunity amounts": 1
+    }
+    assert failures(results["certified.pipeline_attribution_monthly"]) == {
+        "each opportunity's credits sum to 1 in every model": 1,
+        "monthly credits equal the month's opportunities, per model": models,
+    }
+    assert failures(results["certified.marketing_pipeline_monthly"]) == {}
+    # certified rules block; the untouched table passes its band (same rows as published)
+    assert all(f.severity == "blocking" for r in results.values() for f in r.failed)
+    assert not results["certified.funnel_cohorts"].success
+    assert results["certified.marketing_pipeline_monthly"].success
+    assert not results["certified.marketing_pipeline_monthly"].notes
+
+
+def _certified() -> list[str]:
+    from expectations.suites import all_suites
+
+    return [t for t in all_suites() if t.startswith("certified.")]
+
+
+@pytest.mark.parametrize("destination", ["postgres"])
+def test_band_rule_is_skipped_off_duckdb(destination):
+    from expectations.runner import row_count_band_rule
+    from expectations.suites import all_suites
+
+    rule, note = row_count_band_rule(all_suites()["certified.funnel_daily"], destination)
+    assert rule is None and "skipped" in note
