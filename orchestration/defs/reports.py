@@ -80,7 +80,7 @@ def site_pages(site: Path) -> list[str]:
     pages = []
     for index in sorted(site.rglob("index.html")):
         relative = index.parent.relative_to(site).as_posix()
-        if relative.startswith(("_app", "api", "data", "explore", "settings")):
+        if relative.split("/")[0] in {"_app", "api", "data", "explore", "settings"}:
             continue  # Evidence's own pages and assets
         pages.append("/" if relative == "." else f"/{relative}")
     return pages

@@ -1,0 +1,84 @@
+// Open report pages in headless Chromium and say what a person would see, as JSON on stdout.
+//
+// node browse.mjs <spec.json>, spec: {reportsDir, baseUrl, pages: [path], screenshotDir,
+// userDataDir, chromium, choices: {path: {combobox: label, option: value}}}: after the first
+// look at a page with a choice, the script picks the option in that Dropdown and reads the page
+// again (textAfterChoice). Every request outside 127.0.0.1 is aborted and recorded, so a page
+// that needs the internet fails its test instead of working on a connected machine only.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+// playwright-core is a devDependency of the reports project, not of this folder
+const require = createRequire(path.join(spec.reportsDir, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const context = await chromium.launchPersistentContext(spec.userDataDir, {
+	executablePath: spec.chromium,
+	headless: true,
+	args: [
+		'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		'--disable-background-networking', '--disable-component-update', '--disable-sync'
+	],
+	viewport: { width: 1400, height: 1000 },
+	serviceWorkers: 'block'
+});
+const outside = [];
+await context.route('**/*', (route) => {
+	const url = new URL(route.request().url());
+	if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '127.0.0.1') {
+		outside.push(url.href);
+		return route.abort();
+	}
+	return route.continue();
+});
+
+const results = [];
+for (const pagePath of spec.pages) {
+	const page = await context.newPage();
+	const consoleErrors = [];
+	const pageErrors = [];
+	const failedRequests = [];
+	page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+	page.on('pageerror', (e) => pageErrors.push(String(e)));
+	page.on('requestfailed', (r) => failedRequests.push(`${r.url()} ${r.failure()?.errorText}`));
+	page.on('response', (r) => r.status() >= 400 && failedRequests.push(`${r.url()} HTTP ${r.status()}`));
+	const name = pagePath === '/' ? 'index' : pagePath.replace(/^\//, '').replace(/\//g, '_');
+	const result = { path: pagePath, name, consoleErrors, pageErrors, failedRequests };
+	try {
+		await page.goto(spec.baseUrl + pagePath, { waitUntil: 'networkidle', timeout: 60000 });
+		// the page is interactive once the browser's DuckDB has answered the queries: charts
+		// are drawn by ECharts into a canvas (or svg) inside an element it marks
+		await page.waitForSelector('[_echarts_instance_] canvas, [_echarts_instance_] svg', {
+			timeout: 60000
+		});
+		await page.waitForLoadState('networkidle');
+		await page.waitForTimeout(2000); // chart animations
+		result.charts = await page.locator('[_echarts_instance_]').count();
+		result.drawnCharts = await page
+			.locator('[_echarts_instance_] canvas, [_echarts_instance_] svg')
+			.count();
+		result.text = await page.locator('body').innerText();
+		result.title = await page.title();
+		result.screenshot = path.join(spec.screenshotDir, `${name}.png`);
+		await page.screenshot({ path: result.screenshot, fullPage: true });
+		const choice = (spec.choices || {})[pagePath];
+		if (choice) {
+			const box = page.getByRole('combobox', { name: choice.combobox });
+			await box.click();
+			await page.getByRole('option', { name: choice.option, exact: true }).click();
+			await page.keyboard.press('Escape');
+			await page.waitForLoadState('networkidle');
+			await page.waitForTimeout(2000);
+			result.choiceShown = await box.innerText();
+			result.textAfterChoice = await page.locator('body').innerText();
+		}
+	} catch (e) {
+		result.error = String(e);
+	}
+	results.push(result);
+	await page.close();
+}
+await context.close();
+process.stdout.write(JSON.stringify({ outside, pages: results }));

@@ -1,0 +1,176 @@
+"""The report site as a person sees it: built on a published world, served over HTTP on
+127.0.0.1, every page opened in headless Chromium.
+
+Known answers: the numbers on the pages are compared with the certified file the site was built
+from and with the simulator's ground truth of the world (never with what the site computed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.defs.reports import REPORTS_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "reports"
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSE = Path(__file__).with_name("browse.mjs")
+
+#: every page of the site, one exposure each in dbt_project/models/exposures.yml
+PAGES = ["/", "/budget", "/cost-per-stage", "/data-quality", "/funnel", "/pipeline"]
+
+#: a choice made on the pipeline page, as a person would
+FIRST_TOUCH = {"combobox": "Attribution model", "option": "first_touch"}
+
+
+def money(value: float) -> str:
+    """A number as the pages format it with ``fmt='$#,##0'`` (half away from zero)."""
+    whole = Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return f"-${-whole:,}" if whole < 0 else f"${whole:,}"
+
+
+def big_value(page: dict, title: str) -> str:
+    """The value a BigValue titled ``title`` shows (the line after its title)."""
+    match = re.search(rf"^{re.escape(title)}\s*\n\s*(\S+)", page["text"], re.MULTILINE)
+    assert match, f"{page['path']}: no BigValue titled {title!r} in:\n{page['text'][:2000]}"
+    return match.group(1)
+
+
+def certified(file: Path, sql: str):
+    with duckdb.connect(str(file), read_only=True) as con:
+        con.execute("set schema = 'certified'")
+        return con.execute(sql).fetchone()
+
+
+@pytest.fixture(scope="session")
+def browsed(site, tmp_path_factory) -> dict[str, dict]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / ".gitignore").write_text("*\n")  # screenshots are never committed
+    work = tmp_path_factory.mktemp("browser")
+    spec = work / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "reportsDir": str(REPORTS_DIR),
+                "baseUrl": site.base_url,
+                "pages": site.build.pages,
+                "screenshotDir": str(SCREENSHOTS),
+                "userDataDir": str(work / "profile"),  # a fresh profile every session
+                "chromium": str(CHROMIUM),
+                "choices": {"/pipeline": FIRST_TOUCH},
+            }
+        )
+    )
+    result = subprocess.run(
+        ["node", str(BROWSE), str(spec)], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"browse.mjs failed:\n{result.stderr[-4000:]}"
+    report = json.loads(result.stdout)
+    assert report["outside"] == [], f"requests left 127.0.0.1: {report['outside'][:10]}"
+    for page in report["pages"]:
+        print(f"screenshot {page['path']}: {page.get('screenshot')}")
+    return {page["path"]: page for page in report["pages"]}
+
+
+def test_the_site_has_every_page(site):
+    assert sorted(site.build.pages) == sorted(PAGES)
+    assert site.build.build_seconds > 0
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_offline_without_errors(browsed, path):
+    page = browsed[path]
+    assert "error" not in page, f"{path}: {page['error']}"
+    assert page["pageErrors"] == [], f"{path}: uncaught errors {page['pageErrors']}"
+    assert page["consoleErrors"] == [], f"{path}: console errors {page['consoleErrors']}"
+    # Evidence aborts the fetches of prerendered results it no longer needs: not a failure
+    failed = [r for r in page["failedRequests"] if not r.endswith("net::ERR_ABORTED")]
+    assert failed == [], f"{path}: failed requests {failed}"
+    assert page["drawnCharts"] >= 1, f"{path}: no chart was drawn"
+    assert page["drawnCharts"] == page["charts"], f"{path}: a chart stayed empty"
+    assert "Error" not in page["text"], f"{path}: an error box on the page:\n{page['text'][:3000]}"
+    assert Path(page["screenshot"]).stat().st_size > 10_000
+
+
+def test_overview_totals_equal_the_certified_file_and_the_truth(browsed, published_world):
+    page = browsed["/"]
+    file = published_world.certified_file
+    pipeline, won = certified(file, "select sum(pipeline), sum(won_revenue) from pipeline_monthly")
+    truth = published_world.truth.table("pipeline_monthly")
+    assert pipeline == pytest.approx(sum(r["pipeline"] for r in truth), abs=1e-6)
+    assert won == pytest.approx(sum(r["won_revenue"] for r in truth), abs=1e-6)
+    assert big_value(page, "Total pipeline") == money(pipeline)
+    assert big_value(page, "Total won revenue") == money(won)
+
+
+def test_overview_current_month_equals_the_certified_file(browsed, published_world):
+    file = published_world.certified_file
+    (month,) = certified(file, "select date_trunc('month', max(date)) from funnel_daily")
+    (pipeline,) = certified(
+        file, f"select coalesce(sum(pipeline), 0) from pipeline_monthly where month = '{month}'"
+    )
+    (spend,) = certified(
+        file,
+        "select coalesce(sum(spend), 0) from cost_per_stage_channel_monthly "
+        f"where month = '{month}'",
+    )
+    page = browsed["/"]
+    assert f"{month:%B %Y} against" in page["text"]
+    assert big_value(page, "Pipeline") == money(pipeline)
+    assert big_value(page, "Spend") == money(spend)
+
+
+def test_pipeline_page_sourced_and_influenced_equal_the_truth(browsed, published_world):
+    truth = published_world.truth.table("pipeline_monthly")
+    page = browsed["/pipeline"]
+    sourced = sum(r["sourced_pipeline"] for r in truth)
+    influenced = sum(r["influenced_pipeline"] for r in truth)
+    assert big_value(page, "Marketing-sourced pipeline") == money(sourced)
+    assert big_value(page, "Marketing-influenced pipeline") == money(influenced)
+
+
+def test_data_quality_page_shows_the_last_publication(browsed, published_world):
+    file = published_world.certified_file
+    run_id, passed, failed, freshness = certified(
+        file,
+        "select run_id, checks_passed, checks_failed, source_freshness from publication_log "
+        "order by published_at desc limit 1",
+    )
+    page = browsed["/data-quality"]
+    assert passed > 0
+    assert big_value(page, "Checks passed") == f"{passed:,}"
+    assert big_value(page, "Checks failed") == f"{failed:,}"
+    assert f"Run: {run_id}" in page["text"]
+    for source in json.loads(freshness):
+        assert re.search(rf"^{source}\t", page["text"], re.MULTILINE), f"no freshness of {source}"
+
+
+def test_pipeline_page_follows_the_attribution_model_chosen(browsed, published_world):
+    """Choosing first_touch in the Dropdown shows first-touch credits: for a marketing channel
+    they equal its sourced pipeline (both go to the channel of the first eligible touch)."""
+    page = browsed["/pipeline"]
+    assert page["choiceShown"].split()[-1] == "first_touch"
+    truth = published_world.truth
+    by_channel: dict[str, float] = {}
+    for row in truth.table("pipeline_attribution_monthly"):
+        if row["attribution_model"] == "first_touch":
+            channel = row["channel"]
+            by_channel[channel] = by_channel.get(channel, 0) + row["attributed_pipeline"]
+    sourced: dict[str, float] = {}
+    for row in truth.table("marketing_pipeline_monthly"):
+        sourced[row["channel"]] = sourced.get(row["channel"], 0) + row["sourced_pipeline"]
+    assert by_channel["paid_search"] == pytest.approx(sourced["paid_search"], abs=1e-6)
+    attributed = page["textAfterChoice"].split("Attributed pipeline\n", 1)[1]
+    for channel, pipeline in by_channel.items():
+        match = re.search(rf"^{channel}\t[^\t]+\t(\S+)", attributed, re.MULTILINE)
+        assert match, f"no row for {channel} after choosing first_touch:\n{attributed[:1500]}"
+        assert match.group(1) == money(pipeline), channel
