@@ -16,7 +16,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server
+.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server reports reports-setup browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,26 @@ postgres-server:  ## install Debian's PostgreSQL server when missing (for the po
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo apt-get update && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
+
+# the Evidence site (reports/): Node.js packages from the npm registry; `npm install`, not
+# `npm ci`, because the lock lists other platforms' optional DuckDB bindings the registry lacks
+reports/node_modules/.package-lock.json: reports/package.json reports/package-lock.json
+	cd reports && npm install --no-audit --no-fund
+	@touch $@
+
+reports-setup: reports/node_modules/.package-lock.json  ## install the Evidence site's Node.js packages
+
+reports: setup reports-setup  ## build the report site on the published certified file (reports/build)
+	$(PY) -c "from ingestion.warehouse import certified_path; from orchestration.defs.reports import build_site; b = build_site(certified_path()); print(f'built {b.pages} in {b.build_seconds:.0f} s: serve {b.site}')"
+
+# the report tests open every page in Debian's chromium: installed here when missing
+browser:  ## install Debian's chromium when missing (for the report tests)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	else echo "no /usr/bin/chromium: installing Debian's chromium package"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
 
 lint: setup  ## ruff check and format check
