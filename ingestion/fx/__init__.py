@@ -14,6 +14,7 @@ import dlt
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -68,4 +69,4 @@ def fx_source(
             }
         ],
     }
-    return rest_api_resources(config)
+    return divert_null_keys("fx", rest_api_resources(config))

@@ -17,6 +17,7 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -63,10 +64,11 @@ def google_ads_source(
         range_end="closed",
         lag=lookback_days,
     )
-    return (
+    resources = (
         campaigns(client, ids, api_version),
         campaign_daily(client, ids, api_version, window),
     )
+    return divert_null_keys("google_ads", resources)
 
 
 @dlt.resource(

@@ -22,6 +22,7 @@ from dlt.sources import DltResource
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -50,7 +51,9 @@ def hubspot_source(
         base_url: API host, ``https://api.hubapi.com`` unless pointed at the sandbox.
         start_date: earliest modification time loaded when there is no state yet.
     """
-    return rest_api_resources(_rest_api_config(api_key, base_url, start_date))
+    return divert_null_keys(
+        "hubspot", rest_api_resources(_rest_api_config(api_key, base_url, start_date))
+    )
 
 
 def _rest_api_config(api_key: str, base_url: str, start_date: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -107,7 +108,7 @@ def linkedin_source(
             },
         ],
     }
-    return rest_api_resources(config)
+    return divert_null_keys("linkedin", rest_api_resources(config))
 
 
 @dlt.resource(name="configured_accounts", selected=False)

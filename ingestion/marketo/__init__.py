@@ -22,6 +22,7 @@ import dlt
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -53,13 +54,14 @@ def marketo_source(
     """
     client = MarketoClient(base_url, client_id, client_secret)
     programs_resource = programs(client)
-    return [
+    resources = [
         activities(client, start_date),
         leads(client, start_date),
         programs_resource,
         programs_resource | program_costs,
         programs_resource | program_members(client),
     ]
+    return divert_null_keys("marketo", resources)
 
 
 @dlt.resource(

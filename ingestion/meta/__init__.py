@@ -16,6 +16,7 @@ import dlt
 from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -103,7 +104,7 @@ def meta_source(
             },
         ],
     }
-    return rest_api_resources(config)
+    return divert_null_keys("meta", rest_api_resources(config))
 
 
 @dlt.resource(name="ad_accounts", selected=False)

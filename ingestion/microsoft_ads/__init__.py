@@ -17,6 +17,7 @@ import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.http import configured_session
+from ingestion.quarantine import divert_null_keys
 from ingestion.warehouse import SCHEMA_CONTRACT
 
 from . import settings
@@ -68,9 +69,10 @@ def microsoft_ads_source(
         range_end="closed",
         lag=lookback_days,
     )
-    return campaign_performance_daily(
+    report = campaign_performance_daily(
         client, session, as_id_list(account_ids), report_timeout_seconds, window
     )
+    return divert_null_keys("microsoft_ads", [report])
 
 
 @dlt.resource(
