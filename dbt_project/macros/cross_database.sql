@@ -66,3 +66,7 @@
 {% macro median(expr) -%}
     percentile_cont(0.5) within group (order by {{ expr }})
 {%- endmacro %}
+
+{# the day of the week of a date: 0 = Sunday ... 6 = Saturday #}
+{% macro day_of_week(day) -%}{{ return(adapter.dispatch('day_of_week')(day)) }}{%- endmacro %}
+{% macro default__day_of_week(day) -%}extract(dow from {{ day }}){%- endmacro %}

@@ -12,6 +12,8 @@ with
 source as (
 
     select * from {{ source('hubspot', 'contacts') }}
+    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    where {{ passes_record_rules('hubspot', 'contacts') }}
 
 ),
 

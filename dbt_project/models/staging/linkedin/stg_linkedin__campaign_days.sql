@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('linkedin', 'campaign_analytics_daily') }}
+    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    where {{ passes_record_rules('linkedin', 'campaign_analytics_daily') }}
 
 ),
 

@@ -8,6 +8,8 @@ with
 source as (
 
     select * from {{ source('marketo', 'activities') }}
+    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    where {{ passes_record_rules('marketo', 'activities') }}
 
 ),
 

@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('meta', 'campaign_insights_daily') }}
+    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    where {{ passes_record_rules('meta', 'campaign_insights_daily') }}
 
 ),
 
