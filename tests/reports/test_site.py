@@ -7,6 +7,7 @@ from and with the simulator's ground truth of the world (never with what the sit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -45,7 +46,8 @@ def big_value(page: dict, title: str) -> str:
 
 def certified(file: Path, sql: str):
     with duckdb.connect(str(file), read_only=True) as con:
-        con.execute("set schema = 'certified'")
+        with contextlib.suppress(duckdb.CatalogException):  # a file keeping them in "main"
+            con.execute("set schema = 'certified'")
         return con.execute(sql).fetchone()
 
 
@@ -143,7 +145,7 @@ def test_data_quality_page_shows_the_last_publication(browsed, published_world):
     run_id, passed, failed, freshness = certified(
         file,
         "select run_id, checks_passed, checks_failed, source_freshness from publication_log "
-        "order by published_at desc limit 1",
+        "where status = 'published' order by published_at desc limit 1",
     )
     page = browsed["/data-quality"]
     assert passed > 0
