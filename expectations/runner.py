@@ -219,7 +219,8 @@ def validate(
         source = context.data_sources.add_duckdb(
             "warehouse",
             connection_string=f"duckdb:///{_warehouse_path()}",
-            kwargs={"connect_args": {"read_only": True}},
+            # not read_only: DuckDB refuses a second configuration for a file this process
+            # already has open, and the steps of a run (in one process) write it too
         )
     else:
         source = context.data_sources.add_postgres("warehouse", connection_string=postgres_url())
@@ -267,7 +268,10 @@ def validate(
                 table, rules, notes[table], _docs_page(context, identifier, docs_dir)
             )
     finally:
+        # release every DuckDB handle: a read-only connection left open in this process would
+        # stop any later read-write one (the publication log, the next load) from opening
         source.get_execution_engine().close()
+        source.get_engine().dispose()
     return {table: results[table] for table in selected}
 
 

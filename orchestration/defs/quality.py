@@ -118,7 +118,7 @@ def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChec
         ]
         results = validate([s.table for s in selected])
         if blocking:
-            _record_certified(context.run_id, selected, results)
+            _record_certified(context.run.run_id, selected, results)
         for suite in selected:
             yield check_result(suite, results[suite.table], keys[suite.table])
 

@@ -1,0 +1,62 @@
+"""The suites run as Dagster asset checks on the assets they guard and report their findings.
+
+The checks run in process against a copy of a built sandbox warehouse in which one certified
+funnel cohort was made to gain SQLs over MQLs: its check fails with ERROR severity (blocking),
+the others pass, and every result carries the failures, counts and a Data Docs page that exists.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.quality import CHECK_NAME, quality_checks
+from tests.expectations.conftest import SCALE, SEED
+
+
+def test_quality_checks_guard_raw_and_certified_assets():
+    by_key = {
+        key.asset_key: (checks.node_def.name, spec.blocking)
+        for checks in quality_checks
+        for key, spec in ((s.key, s) for s in checks.check_specs)
+    }
+    assert by_key[dg.AssetKey(["raw", "hubspot", "contacts"])] == ("quality_raw_hubspot", False)
+    assert by_key[dg.AssetKey(["certified", "spend_daily"])] == ("quality_certified", True)
+    assert sum(1 for k in by_key if k.path[0] == "certified") == 9
+
+
+def test_checks_run_in_dagster_and_report_metadata(built_warehouse, warehouse_copy, quality_env):
+    path = warehouse_copy(built_warehouse(SEED, SCALE))
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update certified.funnel_cohorts set reached_sql = reached_mql + 1 "
+            "where (cohort_month, channel) in (select cohort_month, channel "
+            "from certified.funnel_cohorts order by cohort_month, channel limit 1)"
+        )
+    docs = quality_env(path)
+    names = ("quality_certified", "quality_raw_fx")
+    checks = [c for c in quality_checks if c.node_def.name in names]
+    guarded = [dg.AssetSpec(key.asset_key) for c in checks for key in c.check_keys]
+    job = dg.define_asset_job("quality", selection=dg.AssetSelection.checks(*checks))
+    defs = dg.Definitions(assets=guarded, asset_checks=checks, jobs=[job])
+
+    result = defs.resolve_job_def("quality").execute_in_process(raise_on_error=False)
+
+    evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
+    assert len(evaluations) == 10
+    assert all(e.check_name == CHECK_NAME for e in evaluations.values())
+    cohorts = evaluations.pop("certified/funnel_cohorts")
+    assert not cohorts.passed
+    assert cohorts.severity == dg.AssetCheckSeverity.ERROR
+    metadata = {k: v.value for k, v in cohorts.metadata.items()}
+    assert metadata["failed_rules"] == ["funnel counts never grow along the funnel"]
+    assert metadata["unexpected_rows"] == 1
+    [failure] = metadata["failures"]
+    assert failure["severity"] == "blocking" and len(failure["examples"]) == 1
+    assert failure["examples"][0]["reached_sql"] == failure["examples"][0]["reached_mql"] + 1
+    for evaluation in [cohorts, *evaluations.values()]:
+        page = evaluation.metadata["data_docs"].value
+        assert docs.as_posix() in page and page.endswith(".html")
+    assert all(e.passed for e in evaluations.values()), {
+        k: e.metadata["failed_rules"].value for k, e in evaluations.items() if not e.passed
+    }
