@@ -64,3 +64,15 @@ def test_a_malformed_suite_names_file_rule_and_problem(tmp_path, body, message):
         load_suite(path, {"reporting_currency": "USD"})
     assert "t.yml" in str(error.value) and "(r)" in str(error.value)
     assert message in str(error.value)
+
+
+def test_the_readme_lists_every_rule():
+    readme = (DBT_PROJECT_DIR.parent / "expectations" / "README.md").read_text()
+    rows = {
+        tuple(cell.strip().strip("`") for cell in line.strip("|").split("|")[:3])
+        for line in readme.splitlines()
+        if line.startswith("| `")
+    }
+    for table, suite in all_suites().items():
+        for rule in suite.rules:
+            assert (table, rule.name, rule.severity) in rows, (table, rule.name)
