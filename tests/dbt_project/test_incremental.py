@@ -37,17 +37,19 @@ EARLIER = date(2025, 7, 1)
 #: the data tests run on the incremental build; the other builds only set up the comparison
 SKIP_DATA_TESTS = ("--exclude", "test_type:data")
 
-#: the incremental marts and the columns that identify one row
-INCREMENTAL_MARTS = {
-    "fct_touchpoints": ("touchpoint_id",),
-    "fct_stage_entries": ("person_id", "stage"),
-    "fct_spend_daily": ("spend_date", "platform", "account_id", "campaign_key"),
-    "fct_attribution_credits": ("opportunity_id", "attribution_model", "touchpoint_id"),
+#: the incremental models and the columns that identify one row
+INCREMENTAL_MODELS = {
+    "intermediate.int_touchpoints_unioned": ("touchpoint_id",),
+    "marts.fct_touchpoints": ("touchpoint_id",),
+    "marts.fct_stage_entries": ("person_id", "stage"),
+    "marts.fct_spend_daily": ("spend_date", "platform", "account_id", "campaign_key"),
+    "marts.fct_attribution_credits": ("opportunity_id", "attribution_model", "touchpoint_id"),
 }
 
 
-def _table_state(workdir, schema: str, table: str) -> tuple[int, int, set]:
+def _table_state(workdir, relation: str) -> tuple[int, int, set]:
     """(DuckDB table oid, row count, rows) of a table: a recreated table gets a new oid."""
+    schema, table = relation.split(".")
     with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as con:
         (oid,) = con.execute(
             "select table_oid from duckdb_tables() where schema_name = ? and table_name = ?",
@@ -64,10 +66,10 @@ def builds(tmp_path_factory):
     incremental = tmp_path_factory.mktemp("incremental")
     load_world(replace(world, as_of=EARLIER), incremental)
     dbt(incremental, "build", *SKIP_DATA_TESTS)
-    before = {m: _table_state(incremental, "marts", m) for m in INCREMENTAL_MARTS}
+    before = {m: _table_state(incremental, m) for m in INCREMENTAL_MODELS}
     load_world(world, incremental)
     dbt(incremental, "build")
-    after = {m: _table_state(incremental, "marts", m) for m in INCREMENTAL_MARTS}
+    after = {m: _table_state(incremental, m) for m in INCREMENTAL_MODELS}
     run_results = json.loads((incremental / "dbt_target" / "run_results.json").read_text())
     refreshed = tmp_path_factory.mktemp("full_refresh")
     shutil.copy2(incremental / "warehouse.duckdb", refreshed / "warehouse.duckdb")
@@ -80,20 +82,21 @@ def truth(builds):
     return compute_truth(builds[0])
 
 
-@pytest.mark.parametrize("mart", sorted(INCREMENTAL_MARTS))
-def test_the_second_build_was_incremental_and_took_the_late_updates(builds, mart):
+@pytest.mark.parametrize("model", sorted(INCREMENTAL_MODELS))
+def test_the_second_build_was_incremental_and_took_the_late_updates(builds, model):
     _, incremental, _, before, after, run_results = builds
-    (oid_before, count_before, rows_before) = before[mart]
-    (oid_after, _, rows_after) = after[mart]
-    assert count_before > 0, f"{mart} was empty before the incremental run"
-    assert oid_after == oid_before, f"{mart} was recreated instead of updated in place"
-    assert rows_after - rows_before, f"{mart}: the later load brought no new or changed row"
-    assert rows_before & rows_after, f"{mart}: every row was rewritten"
+    (oid_before, count_before, rows_before) = before[model]
+    (oid_after, _, rows_after) = after[model]
+    layer, name = model.split(".")
+    assert count_before > 0, f"{name} was empty before the incremental run"
+    assert oid_after == oid_before, f"{name} was recreated instead of updated in place"
+    assert rows_after - rows_before, f"{name}: the later load brought no new or changed row"
+    assert rows_before & rows_after, f"{name}: no stored row survived the run"
     compiled = (
-        incremental / "dbt_target" / "run" / "marketing_warehouse" / "models" / "marts"
-    ).rglob(f"{mart}.sql")
-    assert any("delete from" in p.read_text() for p in compiled), f"{mart}: no delete+insert"
-    (result,) = (r for r in run_results["results"] if r["unique_id"].endswith(f".{mart}"))
+        incremental / "dbt_target" / "run" / "marketing_warehouse" / "models" / layer
+    ).rglob(f"{name}.sql")
+    assert any("delete from" in p.read_text() for p in compiled), f"{name}: no delete+insert"
+    (result,) = (r for r in run_results["results"] if r["unique_id"].endswith(f".{name}"))
     assert result["status"] == "success"
 
 
@@ -101,11 +104,13 @@ def test_late_updates_reached_the_incremental_marts(builds):
     """The advance merged contacts and revised deals: persons and credits changed, not only
     new rows appended (a run that only appended would still differ from the full refresh)."""
     _, _, _, before, after, _ = builds
-    stage_people = {r[0] for r in before["fct_stage_entries"][2] - after["fct_stage_entries"][2]}
-    credit_opps = {
-        r[0] for r in before["fct_attribution_credits"][2] - after["fct_attribution_credits"][2]
-    }
-    spend_days = {r[:4] for r in before["fct_spend_daily"][2] - after["fct_spend_daily"][2]}
+
+    def replaced_or_removed(model: str) -> set:
+        return before[model][2] - after[model][2]
+
+    stage_people = {r[0] for r in replaced_or_removed("marts.fct_stage_entries")}
+    credit_opps = {r[0] for r in replaced_or_removed("marts.fct_attribution_credits")}
+    spend_days = {r[:4] for r in replaced_or_removed("marts.fct_spend_daily")}
     assert stage_people, "no stored stage entry was replaced or removed by the later load"
     assert credit_opps, "no stored credit was replaced or removed by the later load"
     assert spend_days, "no stored spend day was restated by the later load"
@@ -113,12 +118,12 @@ def test_late_updates_reached_the_incremental_marts(builds):
 
 @pytest.mark.parametrize(
     "relation",
-    [f"certified.{t}" for t in sorted(TABLES)] + [f"marts.{m}" for m in sorted(INCREMENTAL_MARTS)],
+    [f"certified.{t}" for t in sorted(TABLES)] + sorted(INCREMENTAL_MODELS),
 )
 def test_incremental_equals_full_refresh(builds, relation):
     _, incremental, refreshed, _, _, _ = builds
     schema, table = relation.split(".")
-    grain = TABLES[table][0] if schema == "certified" else INCREMENTAL_MARTS[table]
+    grain = TABLES[table][0] if schema == "certified" else INCREMENTAL_MODELS[relation]
     got, want = read_table(incremental, relation), read_table(refreshed, relation)
     assert want, f"{relation} is empty: the comparison would prove nothing"
     assert len(got) == len(want), f"{relation}: {len(got)} rows, full refresh {len(want)}"
@@ -158,13 +163,12 @@ def postgres_builds(tmp_path_factory):
 def test_incremental_build_on_postgres_equals_duckdb(builds, postgres_builds):
     _, incremental, _, _, _, _ = builds
     settings, output = postgres_builds
-    for mart in INCREMENTAL_MARTS:
-        assert f"OK created sql incremental model marts.{mart}" in output
-    relations = [f"certified.{t}" for t in sorted(TABLES)]
-    relations += [f"marts.{m}" for m in sorted(INCREMENTAL_MARTS)]
+    for model in INCREMENTAL_MODELS:
+        assert f"OK created sql incremental model {model}" in output
+    relations = [f"certified.{t}" for t in sorted(TABLES)] + sorted(INCREMENTAL_MODELS)
     for relation in relations:
         schema, table = relation.split(".")
-        grain = TABLES[table][0] if schema == "certified" else INCREMENTAL_MARTS[table]
+        grain = TABLES[table][0] if schema == "certified" else INCREMENTAL_MODELS[relation]
         assert_rows_equal(
             read_postgres_table(settings, relation),
             read_table(incremental, relation),

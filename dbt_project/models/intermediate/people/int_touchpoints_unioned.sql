@@ -10,7 +10,21 @@
     touchpoint_id = 'marketo-' || the activity id zero-padded to 15 digits, so text order is
     numeric order. A new source (ad clicks recorded elsewhere, a CRM's campaign members)
     adds one union branch in the same shape.
+
+    Incremental by touchpoint: Marketo activities never change once logged, so a run parses
+    only the activities that are new (late-attached history of any date included), those of a
+    record whose person changed (a merge, a new email) and those whose program changed (a
+    program renamed or created with the name an email click refers to); touchpoints whose
+    activity or record is gone are deleted. A change of `marketo_attended_statuses` needs
+    `dbt build --full-refresh`.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='touchpoint_id',
+    on_schema_change='fail',
+    post_hook="{{ delete_vanished_partitions(['touchpoint_id'], [('(' ~ present_touchpoint_ids() ~ ') as current_touchpoints', ['touchpoint_id'])]) }}",
+) }}
 {%- set attended_statuses = var('marketo_attended_statuses', ['Attended']) -%}
 {%- set query_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                         'gclid', 'msclkid', 'fbclid', 'li_fat_id'] -%}
@@ -56,6 +70,7 @@ marketo_touches as (
         activities.activity_at,
         activities.activity_type_id,
         activities.query_string,
+        activities.primary_attribute_value,
         case activities.activity_type_id
             when 104 then activities.primary_attribute_value_id
             when 11 then program_ids_by_name.program_id
@@ -68,6 +83,39 @@ marketo_touches as (
             = {{ dbt.split_part('activities.primary_attribute_value', "'.'", 1) }}
 
 ),
+
+{%- if is_incremental() %}
+
+-- what a stored touch was computed from, to find the touches that need computing again
+stored_records as (
+
+    select distinct source_system, source_record_id, person_id from {{ this }}
+
+),
+
+changed_records as (
+
+    select person_records.source_system, person_records.source_record_id
+    from {{ ref('int_person_records') }} as person_records
+    left join stored_records
+        on
+            stored_records.source_system = person_records.source_system
+            and stored_records.source_record_id = person_records.source_record_id
+            and stored_records.person_id = person_records.person_id
+    where stored_records.person_id is null
+
+),
+
+changed_programs as (
+
+    select program_id, program_name, program_channel from programs
+    except
+    select distinct program_id, program_name, program_channel from {{ this }}
+    where program_id is not null
+
+),
+
+{%- endif %}
 
 marketo as (
 
@@ -85,6 +133,24 @@ marketo as (
         query_string,
         program_id
     from marketo_touches
+    {%- if is_incremental() %}
+    where
+        'marketo-' || lpad(cast(activity_id as {{ dbt.type_string() }}), 15, '0')
+        not in (select touchpoint_id from {{ this }})
+        or cast(lead_id as {{ dbt.type_string() }}) in (
+            select source_record_id from changed_records where source_system = 'marketo'
+        )
+        or program_id in (select program_id from changed_programs)
+        or 'marketo-' || lpad(cast(activity_id as {{ dbt.type_string() }}), 15, '0') in (
+            select touchpoint_id from {{ this }}
+            where program_id in (select program_id from changed_programs)
+        )
+        or (
+            activity_type_id = 11
+            and {{ dbt.split_part('primary_attribute_value', "'.'", 1) }}
+            in (select program_name from changed_programs)
+        )
+    {%- endif %}
 
 ),
 
