@@ -60,3 +60,15 @@ def test_checks_run_in_dagster_and_report_metadata(built_warehouse, warehouse_co
     assert all(e.passed for e in evaluations.values()), {
         k: e.metadata["failed_rules"].value for k, e in evaluations.items() if not e.passed
     }
+
+
+def test_loading_the_quality_definitions_does_not_import_gx():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, orchestration.defs.quality as q; "
+        "assert q.quality_checks; assert 'great_expectations' not in sys.modules, 'GX imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
