@@ -1,0 +1,249 @@
+"""Write, audit, publish: the certified tables BI reads, swapped in whole or not at all.
+
+dbt builds the certified tables in the warehouse (schema ``certified``): the working copy, which
+a run rewrites table by table. Readers never open it. They open the published database
+(``ingestion.warehouse.certified_path()``, ``data/certified.duckdb`` by default), which only
+:func:`publish` writes, after every blocking check of the run has passed:
+
+1. every working certified table and the publication log are copied into a new DuckDB file
+   beside the published one (``.certified.duckdb.<run id>.tmp``), which is checkpointed,
+   closed and fsynced;
+2. ``os.replace`` renames it over the published file: one atomic step of the file system, so a
+   reader opening the file sees the previous publication or the new one, never a mix; a reader
+   that already has it open keeps reading the previous one until it reconnects;
+3. the warehouse's log row for the run, ``publishing`` until then, is marked ``published``
+   (the new file's copy of the log already says so).
+
+The published file keeps its tables in its default schema, so a reader that opens it (as the
+catalog ``certified``, its file name) asks for ``certified.funnel_daily`` or just
+``funnel_daily``.
+
+A run killed before step 2 leaves the previous publication (and a temporary file that the next
+publication removes); killed after it, the new one. A run whose blocking checks fail never
+reaches step 1: the checks mark its log row ``refused`` (:func:`record_attempt`) and the previous
+publication stays what readers see.
+
+The publication log lives in the warehouse (``audit.publication_log``: one row per run, with
+its status, checks passed and failed, row counts per certified table and the freshness of each
+source; ``audit.publication_checks``: one row per check result) and is copied into every
+publication as ``publication_log`` and ``publication_checks``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.warehouse import SOURCES, certified_path, dataset_name, warehouse_path
+
+SCHEMA = "certified"
+AUDIT_SCHEMA = "audit"
+LOG_TABLES = ("publication_log", "publication_checks")
+
+_LOG_DDL = f"""
+create schema if not exists {AUDIT_SCHEMA};
+create table if not exists {AUDIT_SCHEMA}.publication_log (
+    run_id varchar primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,            -- checking | refused | publishing | published | failed
+    reason varchar,                     -- why a run was refused
+    checks_passed integer not null,
+    checks_failed integer not null,
+    row_counts varchar not null,        -- JSON: certified table -> rows in the working copy
+    source_freshness varchar not null   -- JSON: source -> last successful load (UTC)
+);
+create table if not exists {AUDIT_SCHEMA}.publication_checks (
+    run_id varchar not null,
+    asset varchar not null,             -- the Dagster asset key the check guards
+    check_name varchar not null,
+    severity varchar not null,          -- blocking | warning
+    passed boolean not null,
+    failed_rows bigint,
+    detail varchar,
+    checked_at timestamptz not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's result, as the publication log keeps it."""
+
+    asset: str
+    check_name: str
+    severity: str  # blocking | warning
+    passed: bool
+    failed_rows: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    run_id: str
+    row_counts: dict[str, int]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def certified_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+    """The tables of the ``certified`` schema (views and the log tables excluded)."""
+    where = f"and table_catalog = '{catalog}'" if catalog else ""
+    rows = con.execute(
+        f"select table_name from information_schema.tables where table_schema = '{SCHEMA}'"
+        f" and table_type = 'BASE TABLE' {where} order by table_name"
+    ).fetchall()
+    return [r[0] for r in rows if r[0] not in LOG_TABLES]
+
+
+def source_freshness(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Each source's last successful dlt load (UTC, ISO 8601), or None if never loaded."""
+    out: dict[str, str | None] = {}
+    for source in SOURCES:
+        schema = dataset_name(source)
+        exists = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = '_dlt_loads'",
+            [schema],
+        ).fetchone()[0]
+        last = None
+        if exists:
+            last = con.execute(
+                f"select max(inserted_at) from {schema}._dlt_loads where status = 0"
+            ).fetchone()[0]
+        out[source] = last.astimezone(UTC).isoformat() if last else None
+    return out
+
+
+def _row_counts(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[str], schema: str = SCHEMA
+) -> dict[str, int]:
+    return {t: con.execute(f"select count(*) from {schema}.{t}").fetchone()[0] for t in tables}
+
+
+def record_checks(run_id: str, outcomes: Iterable[CheckOutcome], warehouse: Path | None = None):
+    """Append check results to the run's log (and open the run's row if it is the first)."""
+    outcomes = list(outcomes)
+    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+        con.execute(_LOG_DDL)
+        _open_run(con, run_id)
+        for o in outcomes:
+            con.execute(
+                f"insert into {AUDIT_SCHEMA}.publication_checks values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, o.asset, o.check_name, o.severity, o.passed, o.failed_rows, o.detail,
+                 _now()],
+            )  # fmt: skip
+        _refresh_run(con, run_id)
+
+
+def record_attempt(
+    run_id: str, status: str, reason: str | None = None, warehouse: Path | None = None
+) -> None:
+    """Set the run's status (``checking``, ``refused`` or ``published``) in the log."""
+    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+        con.execute(_LOG_DDL)
+        _open_run(con, run_id)
+        _refresh_run(con, run_id)
+        con.execute(
+            f"update {AUDIT_SCHEMA}.publication_log set status = ?, reason = coalesce(?, reason),"
+            " finished_at = ? where run_id = ?",
+            [status, reason, _now() if status not in ("checking", "publishing") else None, run_id],
+        )
+
+
+def _open_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(
+        f"insert into {AUDIT_SCHEMA}.publication_log"
+        " values (?, ?, null, 'checking', null, 0, 0, '{}', '{}') on conflict do nothing",
+        [run_id, _now()],
+    )
+
+
+def _refresh_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Recount the run's checks, the working tables' rows and the sources' freshness."""
+    passed, failed = con.execute(
+        f"select count(*) filter (where passed), count(*) filter (where not passed)"
+        f" from {AUDIT_SCHEMA}.publication_checks where run_id = ?",
+        [run_id],
+    ).fetchone()
+    counts = _row_counts(con, certified_tables(con))
+    con.execute(
+        f"update {AUDIT_SCHEMA}.publication_log set checks_passed = ?, checks_failed = ?,"
+        " row_counts = ?, source_freshness = ? where run_id = ?",
+        [passed, failed, json.dumps(counts), json.dumps(source_freshness(con)), run_id],
+    )
+
+
+def blocking_failures(run_id: str, warehouse: Path | None = None) -> list[tuple[str, str, str]]:
+    """(asset, check, detail) of every failed blocking check recorded for the run."""
+    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+        con.execute(_LOG_DDL)
+        return con.execute(
+            f"select asset, check_name, coalesce(detail, '') from {AUDIT_SCHEMA}.publication_checks"
+            " where run_id = ? and severity = 'blocking' and not passed order by asset, check_name",
+            [run_id],
+        ).fetchall()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(run_id: str, warehouse: Path | None = None, target: Path | None = None) -> Publication:
+    """Copy every working certified table into a new file and swap it in atomically."""
+    warehouse = Path(warehouse or warehouse_path())
+    target = Path(target or certified_path())
+    failures = blocking_failures(run_id, warehouse)
+    if failures:
+        raise RuntimeError(f"run {run_id} has failed blocking checks: {failures}")
+    record_attempt(run_id, "publishing", warehouse=warehouse)
+    try:
+        publication = _swap_in(run_id, warehouse, target)
+    except BaseException as err:
+        record_attempt(run_id, "failed", reason=f"publishing failed: {err!r}", warehouse=warehouse)
+        raise
+    record_attempt(run_id, "published", warehouse=warehouse)
+    return publication
+
+
+def _swap_in(run_id: str, warehouse: Path, target: Path) -> Publication:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        stale.unlink()  # left by a run killed while publishing
+    tmp = target.parent / f".{target.name}.{run_id}.tmp"
+    with duckdb.connect(str(tmp)) as con:
+        here = con.execute("select current_database()").fetchone()[0]
+        con.execute(f"attach '{warehouse}' as working (read_only)")
+        tables = certified_tables(con, catalog="working")
+        for table in (*tables, *LOG_TABLES):
+            schema = AUDIT_SCHEMA if table in LOG_TABLES else SCHEMA
+            con.execute(
+                f'create table "{here}".main.{table} as select * from working.{schema}.{table}'
+            )
+        con.execute("detach working")
+        con.execute(f'use "{here}"')
+        counts = _row_counts(con, tables, schema="main")
+        # the copy shows the run as it will be once the rename below has happened
+        con.execute(
+            "update main.publication_log set status = 'published', finished_at = ?"
+            " where run_id = ?",
+            [_now(), run_id],
+        )
+        con.execute("checkpoint")
+    _fsync(tmp)
+    os.replace(tmp, target)
+    _fsync(target.parent)
+    return Publication(target, run_id, counts)
