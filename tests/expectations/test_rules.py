@@ -128,6 +128,18 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
             "(select date, campaign_key from certified.spend_daily where platform = 'google_ads' "
             "order by date, campaign_key limit 1)"
         )
+        # a raw ad day dbt quarantined (so never certified): the reconciliation leaves it out
+        con.execute(
+            "insert into raw_google_ads.campaign_daily (customer_id, campaign_id, date, "
+            "impressions, clicks, cost_micros, currency_code, time_zone, _dlt_load_id, _dlt_id) "
+            "select customer_id, 'doctored', date, 1, 1, 5000000, currency_code, time_zone, "
+            "_dlt_load_id, 'doctored' from raw_google_ads.campaign_daily order by date desc limit 1"
+        )
+        con.execute(
+            "insert into quarantine.quarantine_records (source, table_name, record_id, action) "
+            "select 'google_ads', 'campaign_daily', 'doctored:' || cast(date as varchar), "
+            "'quarantined' from raw_google_ads.campaign_daily where campaign_id = 'doctored'"
+        )
         # funnel_daily: a repeated row (both copies fail the grain) and a day 30 days ahead
         con.execute(
             "insert into certified.funnel_daily from certified.funnel_daily "
