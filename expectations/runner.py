@@ -79,17 +79,17 @@ def previous_row_count(table: str, path: Path | None = None) -> int | None:
     if not path.exists():
         return None
     with duckdb.connect(str(path), read_only=True) as con:
-        schema, name = table.split(".", 1)
+        # a publication keeps its tables in the file's default schema (orchestration.publication)
+        name = table.split(".", 1)[-1]
         found = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? "
+            "select count(*) from information_schema.tables where table_schema = 'main' "
             "and table_name = ?",
-            [schema, name],
+            [name],
         ).fetchone()[0]
         if not found:
             return None
-        # the file's catalog is named after it: certified.duckdb holds certified.certified.<t>
         catalog = con.execute("select current_database()").fetchone()[0]
-        return con.execute(f'select count(*) from "{catalog}"."{schema}"."{name}"').fetchone()[0]
+        return con.execute(f'select count(*) from "{catalog}".main."{name}"').fetchone()[0]
 
 
 def row_count_band_rule(suite: Suite, destination: str) -> tuple[Rule | None, str | None]:

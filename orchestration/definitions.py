@@ -9,11 +9,14 @@ other anyway, and the multiprocess executor would re-import the code location fo
 
 import dagster as dg
 
-from orchestration.defs import ingestion, quality, transform
+from orchestration.defs import ingestion, publish, quality, reports, schedules, transform
 
 defs = dg.Definitions.merge(
     ingestion.defs,
     transform.defs,
+    reports.defs,
     quality.defs,
+    publish.defs,
+    schedules.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

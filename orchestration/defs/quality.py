@@ -74,11 +74,9 @@ def check_result(suite: Suite, result, key: dg.AssetKey) -> dg.AssetCheckResult:
 
 
 def _record_certified(run_id: str, suites: list[Suite], results: dict) -> None:
-    """Certified outcomes into the run's publication log, when the publish layer is present."""
-    try:
-        from orchestration.publication import CheckOutcome, record_checks
-    except ImportError:
-        return
+    """Certified outcomes into the run's publication log; a blocking failure refuses the run."""
+    from orchestration.publication import CheckOutcome, record_attempt, record_checks
+
     record_checks(
         run_id,
         [
@@ -92,6 +90,13 @@ def _record_certified(run_id: str, suites: list[Suite], results: dict) -> None:
             for s in suites
         ],
     )  # fmt: skip
+    refused = [
+        f"{s.table}: " + ", ".join(r.rule for r in results[s.table].blocking_failures)
+        for s in suites
+        if results[s.table].blocking_failures
+    ]
+    if refused:
+        record_attempt(run_id, "refused", reason="failed blocking checks: " + "; ".join(refused))
 
 
 def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChecksDefinition:

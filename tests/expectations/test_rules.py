@@ -106,19 +106,17 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
     previous = tmp_path / "previous" / "certified.duckdb"
     previous.parent.mkdir()
     with duckdb.connect(str(path)) as con:
-        # the previous publication: the same tables, but funnel_cohorts twice as long, so the
-        # current funnel_cohorts looks like a 50% drop
+        # the previous publication (tables in the file's default schema, as the publish step
+        # writes them): the same tables, but funnel_cohorts twice as long, so the current
+        # funnel_cohorts looks like a 50% drop
         con.execute(f"attach '{previous}' as previous")
-        con.execute("create schema previous.certified")
         for (table,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'certified' "
             "and table_catalog = 'warehouse'"
         ).fetchall():
-            con.execute(
-                f"create table previous.certified.{table} as from warehouse.certified.{table}"
-            )
+            con.execute(f"create table previous.main.{table} as from warehouse.certified.{table}")
         con.execute(
-            "insert into previous.certified.funnel_cohorts from warehouse.certified.funnel_cohorts"
+            "insert into previous.main.funnel_cohorts from warehouse.certified.funnel_cohorts"
         )
         con.execute("detach previous")
 
