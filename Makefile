@@ -39,10 +39,10 @@ $(MANIFEST): $(VENV)/.installed $(DBT_FILES)
 
 setup: $(VENV)/.installed $(MANIFEST)  ## create .venv, install the locked dependencies, prepare dbt
 
-demo: setup  ## start the sandbox and run the whole pipeline on it
+demo: setup reports-setup  ## start the sandbox, run the whole pipeline on it, build the reports
 	$(PY) scripts/demo.py
 
-test: setup postgres-server  ## run the whole test suite (what CI runs)
+test: setup postgres-server reports-setup browser  ## run the whole test suite (what CI runs)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest

@@ -67,8 +67,15 @@ def main() -> int:
     say("results:")
     say(f"  warehouse (DuckDB): {warehouse}")
     _print_tables(warehouse)
+    from ingestion.warehouse import certified_path
+
+    say(f"  published certified tables (what BI reads): {certified_path()}")
     say(f"  the simulator's ground truth for this world: {truth_dir}/")
     say("  the Dagster UI with this run's history: make ui")
+    site = ROOT / "reports" / "build"
+    if (site / "index.html").exists():
+        say("  the report site: python -m http.server -d reports/build -b 127.0.0.1 8000,")
+        say("    then open http://127.0.0.1:8000/")
     return 0
 
 

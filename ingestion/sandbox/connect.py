@@ -38,4 +38,6 @@ def source_env(
         env[f"SOURCES__{api.upper()}__START_DATE"] = (world.start - timedelta(days=30)).isoformat()
     # rates from before the first spend day, so that every day has a rate on or before it
     env["SOURCES__FX__START_DATE"] = (world.start - timedelta(days=40)).isoformat()
+    # the world's clock, for the rules that judge a record's date (dbt's `future_date`)
+    env["WAREHOUSE_AS_OF"] = world.now.isoformat()
     return env
