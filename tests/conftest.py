@@ -1,4 +1,5 @@
-"""Fixtures for the dbt project's tests: a sandbox world loaded by the real sources, built by dbt.
+"""Fixtures shared by the dbt, quality and report tests: a sandbox world loaded by the real
+sources and built by dbt, once per session for each distinct world.
 
 ``built_warehouse(seed, scale, loaded_before=(), **world_options)`` loads
 ``World(seed, scale, ...)`` with every dlt source into a scratch folder and runs ``dbt build`` on

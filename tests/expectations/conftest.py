@@ -1,8 +1,8 @@
 """Fixtures for the quality suites: a built sandbox warehouse and doctored copies of it.
 
-``built_warehouse`` is the dbt tests' fixture (a sandbox world loaded by the real sources and
-built by dbt). ``warehouse_copy(built)`` copies its DuckDB file into a fresh folder, so a test
-can UPDATE rows without touching the shared build.
+``built_warehouse`` is the shared fixture of ``tests/conftest.py`` (a sandbox world loaded by the
+real sources and built by dbt). ``warehouse_copy(built)`` copies its DuckDB file into a fresh
+folder, so a test can UPDATE rows without touching the shared build.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from tests.dbt_project.conftest import built_warehouse  # noqa: F401  (shared fixture)
 
 #: the world of the dbt known-answer tests, so one build serves both in a session
 SEED, SCALE = 3, 300
