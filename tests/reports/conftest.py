@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.sandbox.truth import Truth, compute_truth
+from ingestion.sandbox.truth import Truth
 from ingestion.sandbox.world import World
 from orchestration.defs.reports import REPORTS_DIR, SiteBuild, build_site
 from tests.reports.certified_file import write_certified_file
-from tests.support.pipeline import dbt, load_world
 
 #: a small world: every page has data, the build stays quick
 SEED, SCALE = 3, 300
@@ -40,18 +39,18 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def published_world(tmp_path_factory) -> PublishedWorld:
+def published_world(tmp_path_factory, built_warehouse) -> PublishedWorld:
+    """The shared build of the world (tests/conftest.py), published from a copy of it."""
+    built = built_warehouse(SEED, SCALE)
     workdir = tmp_path_factory.mktemp(f"reports-seed{SEED}-scale{SCALE}")
-    world = World(seed=SEED, scale=SCALE)
-    load_world(world, workdir)
-    dbt(workdir, "build")
+    shutil.copyfile(built.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
     certified = write_certified_file(
         workdir / "warehouse.duckdb",
         workdir / "published" / "certified.duckdb",
         run_id=f"test-seed{SEED}",
-        run_results=workdir / "dbt_target" / "run_results.json",
+        run_results=built.workdir / "dbt_target" / "run_results.json",
     )
-    return PublishedWorld(world, certified, compute_truth(world))
+    return PublishedWorld(built.world, certified, built.truth)
 
 
 def _scratch_project(target: Path) -> Path:

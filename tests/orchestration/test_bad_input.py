@@ -1,0 +1,289 @@
+"""Bad input end to end: every kind the sandbox injects is quarantined or corrected, nothing
+disappears, and a blocking kind stops the publication while readers keep the previous one.
+
+Three runs of the real pipeline (``dagster asset materialize`` of everything after the loads):
+
+* a clean world, published;
+* the same warehouse after a load with every *warning* kind injected: published, and each bad
+  record is in ``quarantine.quarantine_records`` with its source, id and rule;
+* the clean warehouse after a load with every *blocking* kind: the check
+  ``no_blocking_bad_records`` fails, the run is refused, the published file is unchanged.
+
+What the sandbox injected (``SandboxServer.bad_records()``) is the independent answer.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingestion.sandbox.faults import BadRecord, FaultPlan
+from ingestion.sandbox.server import SandboxServer
+from ingestion.sandbox.world import World
+from tests.support.pipeline import load_sources
+
+ROOT = Path(__file__).resolve().parents[2]
+WORLD = World(seed=11, scale=120)
+BLOCKING_KINDS = ("negative_spend", "unknown_currency")
+WARNING_KINDS = (
+    "null_id", "missing_fx_day", "malformed_email", "stage_dates_out_of_order",
+    "orphan_association", "future_date",
+)  # fmt: skip
+
+#: the rule each kind must be named by in the quarantine (macros/record_rules.sql)
+RULES = {
+    "negative_spend": {"spend_not_negative"},
+    "unknown_currency": {"currency_known"},
+    "null_id": {"primary_key_not_null", "id_not_null"},
+    "missing_fx_day": {"fx_rate_every_business_day"},
+    "malformed_email": {"email_is_an_address"},
+    "stage_dates_out_of_order": {"stage_dates_in_order"},
+    "orphan_association": {"association_target_exists"},
+    "future_date": {"future_date"},
+}
+#: the raw table each sandbox resource lands in, where the names differ
+RAW_TABLE = {
+    ("google_ads", "campaign_days"): "campaign_daily",
+    ("meta", "campaign_days"): "campaign_insights_daily",
+    ("linkedin", "campaign_days"): "campaign_analytics_daily",
+    ("microsoft_ads", "campaign_days"): "campaign_performance_daily",
+    ("hubspot", "deals:orphan_association"): "deal_contacts",
+}
+#: staging models that read their raw table one row for one row
+ONE_TO_ONE = {
+    ("google_ads", "campaign_daily"): "stg_google_ads__campaign_days",
+    ("meta", "campaign_insights_daily"): "stg_meta__campaign_days",
+    ("linkedin", "campaign_analytics_daily"): "stg_linkedin__campaign_days",
+    ("microsoft_ads", "campaign_performance_daily"): "stg_microsoft_ads__campaign_days",
+    ("hubspot", "deals"): "stg_hubspot__deals",
+    ("hubspot", "deal_contacts"): "stg_hubspot__deal_contacts",
+    ("marketo", "activities"): "stg_marketo__activities",
+}
+
+
+@dataclass
+class Run:
+    workdir: Path
+    ok: bool
+    output: str
+    bad_records: list[BadRecord]
+    certified_before: bytes | None
+    certified_after: bytes | None
+    reader: tuple | None = None
+
+    @property
+    def warehouse(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql, list(params)).fetchall()
+
+
+def _env(workdir: Path, certified: Path) -> dict[str, str]:
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
+        "CERTIFIED_PATH": str(certified),
+        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
+        "QUALITY_DOCS_DIR": str(workdir / "quality_docs"),
+        "DAGSTER_HOME": str(home),
+        # the sandbox's clock: records dated after the world's now are in the future
+        "WAREHOUSE_AS_OF": WORLD.now.isoformat(),
+    }
+
+
+def _transform_and_publish(workdir: Path, certified: Path) -> subprocess.CompletedProcess:
+    """Materialize every asset after the loads (dbt, checks, quarantine, publication)."""
+    selection = 'not key:"raw/*" and not group:"reports"'
+    return subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "orchestration.definitions",
+         "--select", selection],
+        cwd=ROOT, env=_env(workdir, certified), capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def _run(workdir: Path, certified: Path, kinds: tuple[str, ...]) -> Run:
+    """Load the world into a fresh warehouse (so every bad record arrives: an incremental load
+    would not fetch old days again), then transform and publish to the shared `certified`."""
+    before = certified.read_bytes() if certified.exists() else None
+    faults = FaultPlan(bad_records=frozenset(kinds)) if kinds else None
+    with SandboxServer(WORLD, faults=faults) as server:
+        bad = server.bad_records()
+        load_sources(server, workdir)
+    result = _transform_and_publish(workdir, certified)
+    after = certified.read_bytes() if certified.exists() else None
+    return Run(workdir, result.returncode == 0, result.stdout + result.stderr, bad, before, after)
+
+
+def _read_loop(path: str, stop, results) -> None:
+    """A reader: open the published file, read every table and the log, close; again."""
+    seen, errors, reads = set(), [], 0
+    while not stop.is_set():
+        try:
+            with duckdb.connect(path, read_only=True) as con:
+                run_id, counts = con.execute(
+                    "select run_id, row_counts from publication_log where status = 'published'"
+                    " order by finished_at desc limit 1"
+                ).fetchone()
+                actual = {
+                    t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                    for t in json.loads(counts)
+                }
+            if actual != json.loads(counts):
+                errors.append(f"a mix: {run_id} logged {counts}, the tables hold {actual}")
+            seen.add(run_id)
+            reads += 1
+        except Exception as err:  # noqa: BLE001 - any error a reader gets is a failure
+            errors.append(repr(err))
+    results.put((sorted(seen), errors[:5], reads))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Run]:
+    # one published file, as BI sees it; each run has its own warehouse and dlt state
+    certified = tmp_path_factory.mktemp("published") / "certified.duckdb"
+    clean = _run(tmp_path_factory.mktemp("clean"), certified, ())
+    assert clean.ok, clean.output[-4000:]
+
+    # a reader queries the published tables in a loop during the whole of the next run
+    ctx = multiprocessing.get_context("spawn")
+    stop, results = ctx.Event(), ctx.Queue()
+    reader = ctx.Process(target=_read_loop, args=(str(certified), stop, results))
+    reader.start()
+    try:
+        warned = _run(tmp_path_factory.mktemp("warnings"), certified, WARNING_KINDS)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        reader_saw = results.get(timeout=120)
+        reader.join(timeout=30)
+    warned.reader = reader_saw
+
+    blocked = _run(tmp_path_factory.mktemp("blocking"), certified, BLOCKING_KINDS)
+    return {"clean": clean, "warnings": warned, "blocking": blocked}
+
+
+def test_a_reader_during_a_whole_run_sees_whole_publications_only(runs):
+    seen, errors, reads = runs["warnings"].reader
+    assert errors == []
+    assert reads > 10
+    published = {
+        r[0]
+        for stage in ("clean", "warnings")
+        for r in runs[stage].query(
+            "select run_id from audit.publication_log where status = 'published'"
+        )
+    }
+    assert set(seen) <= published
+    assert len(seen) == 2, "the reader must have seen the publication before and the new one"
+
+
+def _raw_table(record: BadRecord) -> str:
+    return RAW_TABLE.get(
+        (record.source, f"{record.table}:{record.kind}"),
+        RAW_TABLE.get((record.source, record.table), record.table),
+    )
+
+
+def test_a_clean_world_publishes_with_nothing_quarantined(runs):
+    clean = runs["clean"]
+    assert clean.certified_after is not None
+    quarantined = clean.query(
+        "select source, table_name, rule from quarantine.quarantine_records"
+        " where action = 'quarantined'"
+    )
+    assert quarantined == []
+    status = clean.query("select status from audit.publication_log")
+    assert status == [("published",)]
+
+
+@pytest.mark.parametrize("kind", WARNING_KINDS + BLOCKING_KINDS)
+def test_every_bad_record_is_named_in_the_quarantine(runs, kind):
+    run = runs["blocking" if kind in BLOCKING_KINDS else "warnings"]
+    injected = [b for b in run.bad_records if b.kind == kind]
+    assert injected, f"the sandbox injected no {kind}; the test proves nothing"
+    rows = run.query(
+        "select source, table_name, record_id, rule, action, detail"
+        " from quarantine.quarantine_records"
+    )
+    for record in injected:
+        if (record.source, record.kind) == ("hubspot", "null_id"):
+            # the null property is HubSpot's `hs_object_id`, a copy of the record's `id`, which
+            # we key on and which is present: the contact is passed on (documented rule)
+            assert run.query(
+                "select count(*) from staging.stg_hubspot__contacts where contact_id = ?",
+                record.record_id,
+            ) == [(1,)]
+            continue
+        table = _raw_table(record)
+        named = [
+            r for r in rows
+            if r[0] == record.source and r[1] == table and r[3] in RULES[kind]
+            and (record.record_id is None or r[2] == record.record_id)
+        ]  # fmt: skip
+        assert named, f"{record} is not in the quarantine (rows: {rows})"
+        assert all(r[5] for r in named), "every quarantined record says what is wrong"
+
+
+@pytest.mark.parametrize("kind", WARNING_KINDS)
+def test_warning_kinds_are_published_without_the_bad_records(runs, kind):
+    run = runs["warnings"]
+    assert run.ok, run.output[-4000:]
+    assert run.certified_after is not None and run.certified_after != run.certified_before
+    status = run.query("select status from audit.publication_log order by started_at")
+    assert status[-1] == ("published",)
+    spend_negative = run.query(
+        "select count(*) from certified.spend_daily where spend < 0"
+    )  # fmt: skip
+    assert spend_negative == [(0,)]
+
+
+@pytest.mark.parametrize("kind", BLOCKING_KINDS)
+def test_blocking_kinds_stop_the_publication_and_readers_keep_the_last_one(runs, kind):
+    run = runs["blocking"]
+    assert not run.ok, "a run with blocking bad records must fail"
+    assert run.certified_before is not None
+    assert run.certified_after == run.certified_before, "the published file must not change"
+    refused = run.query(
+        "select status, reason from audit.publication_log order by started_at desc limit 1"
+    )[0]
+    assert refused[0] == "refused"
+    assert RULES[kind] & set(refused[1].replace(":", " ").split()), refused[1]
+
+    # Dagster shows the failed check, with what failed in its metadata
+    instance = dg.DagsterInstance.from_config(str(run.workdir / "dagster_home"))
+    key = dg.AssetCheckKey(dg.AssetKey(["quarantine", "quarantine_records"]),
+                           "no_blocking_bad_records")  # fmt: skip
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed is False
+    assert evaluation.metadata["blocking_records"].value >= 1
+
+
+@pytest.mark.parametrize("stage", ["warnings", "blocking"])
+def test_loaded_rows_equal_passed_plus_quarantined(runs, stage):
+    run = runs[stage]
+    for (source, table), model in ONE_TO_ONE.items():
+        loaded = run.query(f"select count(*) from raw_{source}.{table}")[0][0]
+        passed = run.query(f"select count(*) from staging.{model}")[0][0]
+        quarantined = run.query(
+            "select count(*) from quarantine.quarantine_records where source = ?"
+            " and table_name = ? and action = 'quarantined' and rule <> 'primary_key_not_null'",
+            source, table,
+        )[0][0]  # fmt: skip
+        assert loaded == passed + quarantined, (source, table, loaded, passed, quarantined)
