@@ -95,14 +95,14 @@ def _manifest() -> dict:
     return json.loads(MANIFEST.read_text())
 
 
-def expected_sources(manifest: dict) -> dict[str, set[str]]:
-    """For each certified model, the names of the dbt sources among its ancestors."""
+def expected_sources(manifest: dict) -> dict[str, set[tuple[str, str]]]:
+    """For each certified model, the dbt source tables among its ancestors: (source, table)."""
     nodes = {**manifest["nodes"], **manifest["sources"]}
     found: dict[str, set[str]] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model" or node["fqn"][1:2] != ["certified"]:
             continue
-        sources: set[str] = set()
+        sources: set[tuple[str, str]] = set()
         seen: set[str] = set()
         stack = list(node["depends_on"]["nodes"])
         while stack:
@@ -112,7 +112,7 @@ def expected_sources(manifest: dict) -> dict[str, set[str]]:
             seen.add(uid)
             parent = nodes[uid]
             if parent["resource_type"] == "source":
-                sources.add(parent["source_name"])
+                sources.add((parent["source_name"], parent["name"]))
             else:
                 stack.extend(parent.get("depends_on", {}).get("nodes", []))
         found[node["name"]] = sources
@@ -123,8 +123,8 @@ def test_expected_sources_hand_worked_example():
     """The manifest walk on a hand-built manifest: a -> b -> source x; a -> seed; c -> y, x."""
     manifest = {
         "sources": {
-            "source.p.x.t1": {"resource_type": "source", "source_name": "x"},
-            "source.p.y.t2": {"resource_type": "source", "source_name": "y"},
+            "source.p.x.t1": {"resource_type": "source", "source_name": "x", "name": "t1"},
+            "source.p.y.t2": {"resource_type": "source", "source_name": "y", "name": "t2"},
         },
         "nodes": {
             "model.p.a": {
@@ -148,7 +148,7 @@ def test_expected_sources_hand_worked_example():
             "seed.p.s": {"resource_type": "seed", "name": "s", "fqn": ["p", "s"]},
         },
     }
-    assert expected_sources(manifest) == {"a": {"x"}, "c": {"x", "y"}}
+    assert expected_sources(manifest) == {"a": {("x", "t1")}, "c": {("x", "t1"), ("y", "t2")}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,7 +283,8 @@ def test_every_certified_table_reaches_every_source_it_depends_on(graph):
     certified = {key[1] for key in graph if key[0] == "certified" and len(key) == 2}
     assert certified == set(expected), "the certified assets are not the certified dbt models"
 
-    for model, sources in expected.items():
+    for model, tables in expected.items():
+        sources = {source for source, _ in tables}
         upstream = _upstream(graph, ("certified", model))
         missing_nodes = [k for k in upstream if k not in graph]
         assert not missing_nodes, f"certified/{model}: dependencies without a node {missing_nodes}"
@@ -292,6 +293,12 @@ def test_every_certified_table_reaches_every_source_it_depends_on(graph):
         assert reached == sources, (
             f"certified/{model} reaches raw assets of {sorted(reached)} in the Dagster graph, "
             f"the dbt manifest says it is built from {sorted(sources)}"
+        )
+        # one raw asset per dbt source table (a dlt child table keeps its own asset)
+        assert len(raw) == len(tables), (
+            f"certified/{model}: {len(raw)} raw assets upstream in the Dagster graph "
+            f"{sorted('/'.join(k) for k in raw)}, {len(tables)} dbt source tables in the "
+            f"manifest {sorted('.'.join(t) for t in tables)}"
         )
         for key in raw:
             node = graph[key]
@@ -302,6 +309,15 @@ def test_every_certified_table_reaches_every_source_it_depends_on(graph):
                 f"certified/{model} depends on {'/'.join(key)}, which no ingestion asset "
                 "materializes (a dbt source not mapped onto its dlt table)"
             )
+        # the lineage starts at ingestion or at a seed, never at a stub of some other name
+        roots = {k for k in upstream if not graph[k]["dependencyKeys"]}
+        stubs = sorted(
+            "/".join(k)
+            for k in roots
+            if not (k[0] == "raw" and graph[k]["isMaterializable"])
+            and graph[k]["groupName"] != "settings"
+        )
+        assert not stubs, f"certified/{model}: lineage starts at {stubs}, not at a raw asset"
 
 
 def test_publication_and_reports_sit_downstream_of_every_certified_table(graph):
