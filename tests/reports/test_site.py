@@ -145,7 +145,7 @@ def test_data_quality_page_shows_the_last_publication(browsed, published_world):
     run_id, passed, failed, freshness = certified(
         file,
         "select run_id, checks_passed, checks_failed, source_freshness from publication_log "
-        "where status = 'published' order by published_at desc limit 1",
+        "where status = 'published' order by finished_at desc limit 1",
     )
     page = browsed["/data-quality"]
     assert passed > 0
