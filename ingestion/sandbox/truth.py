@@ -519,6 +519,7 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
         [
             ("month", "date"),
             ("attribution_model", "varchar"),
+            ("is_default_model", "boolean"),
             ("channel", "varchar"),
             ("campaign_key", "varchar"),
             ("attributed_opportunities", "double"),
@@ -712,6 +713,7 @@ class _Aggregates:
             {
                 "month": month,
                 "attribution_model": model,
+                "is_default_model": model == self.settings.default_attribution_model,
                 "channel": channel,
                 "campaign_key": campaign,
                 "attributed_opportunities": acc[0],

@@ -5,7 +5,9 @@ On a sandbox world built by dbt, ``mf validate-configs`` passes (semantic and wa
 spend and cost per lead by month and channel (cost_per_stage_channel_monthly: the ratio metric is
 sum(spend) / sum(leads) over two other tables), leads by day (funnel_daily), and the lead -> mql
 conversion metric (over fct_stage_entries and the person entity) by lead month and original
-channel (funnel_cohorts.conv_lead_to_mql).
+channel (funnel_cohorts.conv_lead_to_mql). The default-model attribution metrics follow the dbt
+var ``default_attribution_model`` (by month and channel): the project's default, and ``w_shaped``
+on a copy of the warehouse whose pipeline_attribution_monthly is rebuilt with that var.
 
 ``mf`` reads ``<project dir>/target/semantic_manifest.json`` (a fixed path, whatever dbt's target
 path) and the profile from ``DBT_PROFILES_DIR``. So that it reads the test warehouse's artifacts and
@@ -18,6 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime
@@ -26,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.pipeline import DBT_PROJECT_DIR, warehouse_env
+from tests.support.pipeline import DBT_PROJECT_DIR, dbt, warehouse_env
 
 WORLD = {"seed": 3, "scale": 300}
 MF = str(Path(sys.executable).parent / "mf")
@@ -34,19 +37,17 @@ PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds
                    "tests", "analyses")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def mf(built_warehouse, tmp_path_factory):
-    """Run ``mf`` against the built warehouse; returns a function of the arguments."""
-    warehouse = built_warehouse(**WORLD)
-    project = tmp_path_factory.mktemp("mf_project")
+def mf_runner(workdir: Path, project: Path):
+    """A function running ``mf`` on the warehouse and dbt target of ``workdir``, from the scratch
+    project folder ``project``; ``.workdir`` and ``.project`` name them."""
     for name in PROJECT_ENTRIES:
         if (DBT_PROJECT_DIR / name).exists():
             (project / name).symlink_to(DBT_PROJECT_DIR / name)
-    (project / "target").symlink_to(warehouse.workdir / "dbt_target")
+    (project / "target").symlink_to(workdir / "dbt_target")
     assert (project / "target" / "semantic_manifest.json").exists()
     env = {
         **os.environ,
-        **warehouse_env(warehouse.workdir),
+        **warehouse_env(workdir),
         "DBT_PROFILES_DIR": str(project),
         "DBT_PROJECT_DIR": str(project),
         "DBT_TARGET": "duckdb",
@@ -64,9 +65,16 @@ def mf(built_warehouse, tmp_path_factory):
         )
         return result.stdout
 
-    run.warehouse = warehouse
+    run.workdir = workdir
     run.project = project
     return run
+
+
+@pytest.fixture(scope="module")
+def mf(built_warehouse, tmp_path_factory):
+    """Run ``mf`` against the built warehouse; returns a function of the arguments."""
+    warehouse = built_warehouse(**WORLD)
+    return mf_runner(warehouse.workdir, tmp_path_factory.mktemp("mf_project"))
 
 
 def query(mf, metrics: str, group_by: str) -> list[dict]:
@@ -78,7 +86,7 @@ def query(mf, metrics: str, group_by: str) -> list[dict]:
 
 
 def sql(mf, statement: str) -> list[tuple]:
-    with duckdb.connect(str(mf.warehouse.workdir / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(mf.workdir / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(statement).fetchall()
 
 
@@ -214,3 +222,66 @@ def test_lead_to_mql_conversion_equals_the_cohort_rate(mf):
         "select cohort_month, channel, conv_lead_to_mql from certified.funnel_cohorts",
         "cohort lead -> mql rate",
     )
+
+
+def test_default_model_metrics_equal_the_default_models_rows(mf):
+    compare(
+        mf,
+        {"attributed_pipeline": "sum", "attributed_won_revenue": "sum"},
+        ("metric_time__month", "channel"),
+        """
+        select month, channel, sum(attributed_pipeline), sum(attributed_won_revenue)
+        from certified.pipeline_attribution_monthly
+        where attribution_model = 'position_based'
+        group by month, channel
+        """,
+        "default-model attribution (position_based) by month and channel",
+    )
+
+
+def test_default_model_metrics_follow_the_var(built_warehouse, tmp_path):
+    """With ``--vars '{default_attribution_model: w_shaped}'`` the certified table marks the
+    w_shaped rows as the default model, and ``attributed_pipeline`` answers w_shaped's sums,
+    which differ from position_based's by month and channel: the metric is not tied to one
+    model."""
+    warehouse = built_warehouse(**WORLD)
+    workdir = tmp_path / "w_shaped"
+    workdir.mkdir()
+    shutil.copy(warehouse.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
+    dbt(workdir, "run", "--select", "pipeline_attribution_monthly",
+        vars={"default_attribution_model": "w_shaped"})  # fmt: skip
+    (tmp_path / "mf_project").mkdir()
+    run = mf_runner(workdir, tmp_path / "mf_project")
+    marked = sql(
+        run,
+        "select distinct attribution_model from certified.pipeline_attribution_monthly"
+        " where is_default_model",
+    )
+    assert marked == [("w_shaped",)]
+
+    def by_month_and_channel(model: str) -> str:
+        return f"""
+            select month, channel, sum(attributed_pipeline), sum(attributed_won_revenue)
+            from certified.pipeline_attribution_monthly
+            where attribution_model = '{model}'
+            group by month, channel
+        """
+
+    # by channel: summed over channels every model gives the month's whole pipeline (each
+    # opportunity's credits sum to 1), so month totals cannot tell two models apart
+    compared = compare(
+        run,
+        {"attributed_pipeline": "sum", "attributed_won_revenue": "sum"},
+        ("metric_time__month", "channel"),
+        by_month_and_channel("w_shaped"),
+        "default-model attribution with default_attribution_model = w_shaped",
+    )
+    assert compared > 20
+    w_shaped = {r[:2]: r[2] for r in sql(run, by_month_and_channel("w_shaped"))}
+    position_based = {r[:2]: r[2] for r in sql(run, by_month_and_channel("position_based"))}
+    differ = [
+        key
+        for key in set(w_shaped) | set(position_based)
+        if not math.isclose(w_shaped.get(key, 0.0), position_based.get(key, 0.0), abs_tol=1e-6)
+    ]
+    assert differ, "w_shaped and position_based agree everywhere: the test could tell neither"
