@@ -46,17 +46,23 @@ def load(scale: int, seed: int, advance_days: int, keep: Path) -> tuple[Path, Pa
     world = World(seed=seed, scale=scale)
     before = replace(world, as_of=world.today - timedelta(days=advance_days))
     loaded, before_dir, after_dir = keep / "loading", keep / "before", keep / "after"
-    if not after_dir.exists():
-        shutil.rmtree(loaded, ignore_errors=True)
-        for name, state, snapshot in (("before", before, before_dir), ("after", world, after_dir)):
-            progress(f"loading the world as of {state.today} ({name}) at scale {scale}")
-            started = time.perf_counter()
-            load_world(state, loaded)
-            progress(f"loaded in {time.perf_counter() - started:.0f} s")
-            shutil.rmtree(snapshot, ignore_errors=True)
-            shutil.copytree(loaded, snapshot)
-    else:
+    if after_dir.exists():
         progress(f"reusing the loaded warehouses in {keep}")
+        return before_dir, after_dir
+    shutil.rmtree(loaded, ignore_errors=True)
+    if before_dir.exists():  # an earlier run stopped between the loads: resume from `before`
+        progress(f"reusing the first load in {before_dir}")
+        shutil.copytree(before_dir, loaded)
+        steps = (("after", world, after_dir),)
+    else:
+        steps = (("before", before, before_dir), ("after", world, after_dir))
+    for name, state, snapshot in steps:
+        progress(f"loading the world as of {state.today} ({name}) at scale {scale}")
+        started = time.perf_counter()
+        load_world(state, loaded)
+        progress(f"loaded in {time.perf_counter() - started:.0f} s")
+        shutil.rmtree(snapshot, ignore_errors=True)
+        shutil.copytree(loaded, snapshot)
     return before_dir, after_dir
 
 
