@@ -8,34 +8,12 @@
 // tree does not count). Any dialog with a button in dismiss (the UI's "join the community"
 // prompt) is clicked away first. Every request outside 127.0.0.1 is aborted and recorded, so a
 // page that needs the internet fails its test.
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
+
+import { openOfflineChromium } from '../support/offline_chromium.mjs';
 
 const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-// playwright-core is a devDependency of the reports project, not of this folder
-const require = createRequire(path.join(spec.reportsDir, 'package.json'));
-const { chromium } = require('playwright-core');
-
-const context = await chromium.launchPersistentContext(spec.userDataDir, {
-	executablePath: spec.chromium,
-	headless: true,
-	args: [
-		'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'
-	],
-	viewport: { width: 2400, height: 1400 },
-	serviceWorkers: 'block'
-});
-const outside = [];
-await context.route('**/*', (route) => {
-	const url = new URL(route.request().url());
-	if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '127.0.0.1') {
-		outside.push(url.href);
-		return route.abort();
-	}
-	return route.continue();
-});
+const { context, outside } = await openOfflineChromium(spec, { width: 2400, height: 1400 });
 
 const results = [];
 for (const spec_page of spec.pages) {

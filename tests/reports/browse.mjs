@@ -5,34 +5,13 @@
 // look at a page with a choice, the script picks the option in that Dropdown and reads the page
 // again (textAfterChoice). Every request outside 127.0.0.1 is aborted and recorded, so a page
 // that needs the internet fails its test instead of working on a connected machine only.
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-// playwright-core is a devDependency of the reports project, not of this folder
-const require = createRequire(path.join(spec.reportsDir, 'package.json'));
-const { chromium } = require('playwright-core');
+import { openOfflineChromium } from '../support/offline_chromium.mjs';
 
-const context = await chromium.launchPersistentContext(spec.userDataDir, {
-	executablePath: spec.chromium,
-	headless: true,
-	args: [
-		'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'
-	],
-	viewport: { width: 1400, height: 1000 },
-	serviceWorkers: 'block'
-});
-const outside = [];
-await context.route('**/*', (route) => {
-	const url = new URL(route.request().url());
-	if (['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '127.0.0.1') {
-		outside.push(url.href);
-		return route.abort();
-	}
-	return route.continue();
-});
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { context, outside } = await openOfflineChromium(spec, { width: 1400, height: 1000 });
 
 const results = [];
 for (const pagePath of spec.pages) {
