@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +28,9 @@ import pytest
 from ingestion.sandbox.faults import BadRecord, FaultPlan
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.world import World
+from tests.support.dagster_cli import materialize
 from tests.support.pipeline import load_sources
 
-ROOT = Path(__file__).resolve().parents[2]
 WORLD = World(seed=11, scale=120)
 BLOCKING_KINDS = ("negative_spend", "unknown_currency")
 WARNING_KINDS = (
@@ -91,30 +88,18 @@ class Run:
             return con.execute(sql, list(params)).fetchall()
 
 
-def _env(workdir: Path, certified: Path) -> dict[str, str]:
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    return {
-        **os.environ,
-        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
-        "CERTIFIED_PATH": str(certified),
-        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
-        "QUALITY_DOCS_DIR": str(workdir / "quality_docs"),
-        "DAGSTER_HOME": str(home),
-        # the sandbox's clock: records dated after the world's now are in the future
-        "WAREHOUSE_AS_OF": WORLD.now.isoformat(),
-    }
-
-
 def _transform_and_publish(workdir: Path, certified: Path) -> subprocess.CompletedProcess:
     """Materialize every asset after the loads (dbt, checks, quarantine, publication)."""
-    selection = 'not key:"raw/*" and not group:"reports"'
-    return subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "orchestration.definitions",
-         "--select", selection],
-        cwd=ROOT, env=_env(workdir, certified), capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    return materialize(
+        'not key:"raw/*" and not group:"reports"',
+        workdir,
+        {
+            "CERTIFIED_PATH": str(certified),
+            "QUALITY_DOCS_DIR": str(workdir / "quality_docs"),
+            # the sandbox's clock: records dated after the world's now are in the future
+            "WAREHOUSE_AS_OF": WORLD.now.isoformat(),
+        },
+    )
 
 
 def _run(workdir: Path, certified: Path, kinds: tuple[str, ...]) -> Run:
