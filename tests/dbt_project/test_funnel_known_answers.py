@@ -9,23 +9,23 @@ incremental and two CRM duplicates that exist unmerged at the first load are mer
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import pairwise
 
 import pytest
 
 from ingestion.sandbox.truth import CONVERSION_PAIRS
+from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
+from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal
 
-WORLDS = [
-    {"seed": 3, "scale": 300},
-    {"seed": 11, "scale": 800, "loaded_before": (date(2025, 6, 20),)},
-]
+#: one pytest-xdist worker builds the known-answer worlds for all three modules
+pytestmark = pytest.mark.xdist_group("known_answers")
+
 GRAINS = {"funnel_daily": ("date", "channel"), "funnel_cohorts": ("cohort_month", "channel")}
 STAGES = ("lead", "mql", "sql", "opportunity", "customer")
 
 
-@pytest.fixture(scope="module", params=WORLDS, ids=lambda w: f"seed{w['seed']}-scale{w['scale']}")
+@pytest.fixture(scope="module", params=WORLDS, ids=world_id)
 def warehouse(request, built_warehouse):
     return built_warehouse(**request.param)
 

@@ -13,9 +13,13 @@ import pytest
 
 from ingestion.sandbox.truth import TABLES, Settings, compute_truth, iter_truth
 from ingestion.sandbox.truth_attribution import MODELS
+from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
+from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt, read_table
 
-WORLDS = [(3, 300), (11, 800)]
+#: one pytest-xdist worker builds the known-answer worlds for all three modules
+pytestmark = pytest.mark.xdist_group("known_answers")
+
 PIPELINE_TABLES = (
     "pipeline_attribution_monthly",
     "marketing_pipeline_monthly",
@@ -25,10 +29,9 @@ PIPELINE_TABLES = (
 )
 
 
-@pytest.fixture(scope="module", params=WORLDS, ids=lambda w: f"seed{w[0]}-scale{w[1]}")
+@pytest.fixture(scope="module", params=WORLDS, ids=world_id)
 def warehouse(request, built_warehouse):
-    seed, scale = request.param
-    return built_warehouse(seed, scale)
+    return built_warehouse(**request.param)
 
 
 @pytest.mark.parametrize("table", PIPELINE_TABLES)
@@ -83,7 +86,7 @@ def test_attributed_pipeline_over_channels_equals_total_pipeline_in_every_model(
 def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
     """Every setting changed at once (EUR through the FX base, a non-UTC reporting zone, a
     shorter lookback and half-life, another default model): still the ground truth."""
-    warehouse = built_warehouse(*WORLDS[0])
+    warehouse = built_warehouse(**WORLDS[0])
     shutil.copy(warehouse.workdir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     settings = Settings(
         reporting_currency="EUR",

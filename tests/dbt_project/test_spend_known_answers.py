@@ -14,9 +14,13 @@ import pytest
 
 from ingestion.sandbox.truth import TABLES, FxTable
 from ingestion.sandbox.world import FxRate
+from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
+from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt
 
-WORLDS = [(3, 300), (11, 800)]
+#: one pytest-xdist worker builds the known-answer worlds for all three modules
+pytestmark = pytest.mark.xdist_group("known_answers")
+
 SPEND_TABLES = ("spend_daily", "budget_vs_actual_monthly")
 REPORTING_CURRENCY = "USD"
 
@@ -36,10 +40,9 @@ RAW_SPEND = {
 }
 
 
-@pytest.fixture(scope="module", params=WORLDS, ids=lambda w: f"seed{w[0]}-scale{w[1]}")
+@pytest.fixture(scope="module", params=WORLDS, ids=world_id)
 def warehouse(request, built_warehouse):
-    seed, scale = request.param
-    return built_warehouse(seed, scale)
+    return built_warehouse(**request.param)
 
 
 @pytest.mark.parametrize("table", SPEND_TABLES)
@@ -89,7 +92,7 @@ def test_every_non_usd_row_is_converted_at_a_real_rate(warehouse):
 
 def test_a_missing_fx_rate_fails_the_build(built_warehouse, tmp_path):
     """Without any rate on or before the first spend days, the build fails on the FX test."""
-    warehouse = built_warehouse(*WORLDS[0])
+    warehouse = built_warehouse(**WORLDS[0])
     shutil.copy(warehouse.workdir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         first_gbp_day = con.execute(
