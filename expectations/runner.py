@@ -28,6 +28,8 @@ from ingestion.warehouse import certified_path, configured_destination, postgres
 from ingestion.warehouse import warehouse_path as _warehouse_path
 
 DOCS_SITE = "quality"
+#: Great Expectations' validation results (JSON), kept in the Data Docs folder under this name
+RESULTS_STORE, RESULTS_FOLDER = "quality_results", "_results"
 EXAMPLES = 5
 
 
@@ -204,6 +206,19 @@ def validate(
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    # validation results kept beside the pages, so each step's index lists every suite
+    # validated into this folder (a run's steps each call validate), not only its own
+    context.add_store(
+        RESULTS_STORE,
+        {
+            "class_name": "ValidationResultsStore",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir / RESULTS_FOLDER),
+            },
+        },
+    )
+    context.variables.validation_results_store_name = RESULTS_STORE
     context.add_data_docs_site(
         DOCS_SITE,
         {

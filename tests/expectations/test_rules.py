@@ -38,6 +38,21 @@ def test_a_clean_world_passes_every_suite(built_warehouse, warehouse_copy, quali
         assert docs in result.docs_page.parents
 
 
+def test_the_docs_index_lists_every_step_of_a_run(built_warehouse, warehouse_copy, quality_env):
+    """A run validates in steps (raw tables after the loads, certified before publishing), each
+    building the Data Docs into the same folder: the index must list every step's suites, not
+    only the last step's."""
+    path = warehouse_copy(built_warehouse(SEED, SCALE))
+    docs = quality_env(path)
+    steps = (["raw_hubspot.contacts", "raw_marketo.leads"], ["certified.spend_daily"])
+    for tables in steps:
+        validate(tables)
+    index = (docs / "index.html").read_text()
+    for table in (t for tables in steps for t in tables):
+        schema, name = table.split(".")
+        assert f"validations/{schema}/{name}/" in index, f"{table} is not in the docs index"
+
+
 def test_raw_rules_fire_on_doctored_rows(built_warehouse, warehouse_copy, quality_env):
     path = warehouse_copy(built_warehouse(SEED, SCALE))
     with duckdb.connect(str(path)) as con:
