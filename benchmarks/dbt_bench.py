@@ -121,17 +121,10 @@ def main() -> None:
         progress("dbt build (first run: every model built in full)")
         full = dbt_build(work)
         progress(f"full build {full['seconds']} s")
-        # the second load's raw tables replace the first's, as a new load would
         shutil.copy2(after / "warehouse.duckdb", Path(tmp) / "after.duckdb")
-        _copy_raw_schemas(Path(tmp) / "after.duckdb", work / "warehouse.duckdb")
-        progress(f"dbt build (incremental, {args.advance_days} days later)")
-        incremental = dbt_build(work)
-        progress(f"incremental build {incremental['seconds']} s")
-        refresh = Path(tmp) / "refresh"
-        shutil.copytree(work, refresh)
-        progress("dbt build --full-refresh on a copy of the same warehouse")
-        full_refresh = dbt_build(refresh, "--full-refresh")
-        progress(f"full refresh {full_refresh['seconds']} s")
+        incremental, full_refresh = incremental_and_full_refresh(
+            work, Path(tmp) / "after.duckdb", f"{args.advance_days} days later"
+        )
 
     result = {
         "step": "dbt_build",
@@ -143,6 +136,21 @@ def main() -> None:
     }
     print(json.dumps(result), flush=True)
     print(f"written to {write_results('dbt', [result]).relative_to(ROOT)}")
+
+
+def incremental_and_full_refresh(work: Path, after: Path, label: str) -> tuple[dict, dict]:
+    """The later load's raw tables (`after`) replace `work`'s, as a new load would; then an
+    incremental `dbt build`, and `--full-refresh` on a copy of the same warehouse."""
+    _copy_raw_schemas(after, work / "warehouse.duckdb")
+    progress(f"dbt build (incremental, {label})")
+    incremental = dbt_build(work)
+    progress(f"incremental build {incremental['seconds']} s")
+    refresh = work.parent / f"{work.name}-refresh"
+    shutil.copytree(work, refresh)
+    progress("dbt build --full-refresh on a copy of the same warehouse")
+    full_refresh = dbt_build(refresh, "--full-refresh")
+    progress(f"full refresh {full_refresh['seconds']} s")
+    return incremental, full_refresh
 
 
 def _copy_raw_schemas(source: Path, target: Path) -> None:

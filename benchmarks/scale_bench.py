@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import ROOT, write_results  # noqa: E402
-from benchmarks.dbt_bench import _copy_raw_schemas, dbt_build, progress  # noqa: E402
+from benchmarks.dbt_bench import dbt_build, incremental_and_full_refresh, progress  # noqa: E402
 
 # 10^8 is above every key the sandbox hands out (deals start at 9,000,000)
 KEY_OFFSET = 100_000_000
@@ -162,15 +162,9 @@ def main() -> None:
         validation = validate(work)
         progress(f"validation {validation}")
         replicate(after, Path(tmp) / "after.duckdb", args.copies)
-        _copy_raw_schemas(Path(tmp) / "after.duckdb", work / "warehouse.duckdb")
-        progress("dbt build (incremental, after three days of changes)")
-        incremental = dbt_build(work)
-        progress(f"incremental build {incremental['seconds']} s")
-        refresh = Path(tmp) / "refresh"
-        shutil.copytree(work, refresh)
-        progress("dbt build --full-refresh on a copy of the same warehouse")
-        full_refresh = dbt_build(refresh, "--full-refresh")
-        progress(f"full refresh {full_refresh['seconds']} s")
+        incremental, full_refresh = incremental_and_full_refresh(
+            work, Path(tmp) / "after.duckdb", "the later load's changes, copied alike"
+        )
 
     result = {
         "step": "dbt_build_and_validation",
