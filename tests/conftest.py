@@ -63,14 +63,3 @@ def built_warehouse(tmp_path_factory) -> Callable[..., BuiltWarehouse]:
         return cache[key]
 
     return build
-
-
-def pytest_collection_modifyitems(items) -> None:
-    """Under pytest-xdist (``--dist=loadgroup``), a module's tests stay on one worker, so its
-    module-scoped fixtures (a loaded world, three pipeline runs) are made once. A module that
-    shares a session fixture's world with others names a common group instead
-    (``pytestmark = pytest.mark.xdist_group("known_answers")``), so that world is built by one
-    worker only."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

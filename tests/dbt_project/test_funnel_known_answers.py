@@ -18,9 +18,6 @@ from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal
 
-#: one pytest-xdist worker builds the known-answer worlds for all three modules
-pytestmark = pytest.mark.xdist_group("known_answers")
-
 GRAINS = {"funnel_daily": ("date", "channel"), "funnel_cohorts": ("cohort_month", "channel")}
 STAGES = ("lead", "mql", "sql", "opportunity", "customer")
 

@@ -17,9 +17,6 @@ from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt, read_table
 
-#: one pytest-xdist worker builds the known-answer worlds for all three modules
-pytestmark = pytest.mark.xdist_group("known_answers")
-
 PIPELINE_TABLES = (
     "pipeline_attribution_monthly",
     "marketing_pipeline_monthly",

@@ -18,9 +18,6 @@ from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt
 
-#: one pytest-xdist worker builds the known-answer worlds for all three modules
-pytestmark = pytest.mark.xdist_group("known_answers")
-
 SPEND_TABLES = ("spend_daily", "budget_vs_actual_monthly")
 REPORTING_CURRENCY = "USD"
 
