@@ -37,6 +37,13 @@ for (const spec_page of spec.pages) {
 		for (const text of spec_page.graphText || []) {
 			await graph.getByText(text, { exact: true }).first().waitFor({ timeout: 30000 });
 		}
+		// a collapsed group reads "N assets (fetching statuses)" until its assets' statuses
+		// arrive, and only then shows its count; a busy machine can take seconds for that
+		await page.waitForFunction(
+			() => !document.body.innerText.includes('fetching statuses'),
+			null,
+			{ timeout: 60000 }
+		);
 		await page.waitForTimeout(1500); // the layout settles and the graph is zoomed to fit
 		result.graphNodes = await graph.count();
 		result.graphText = await graph.evaluateAll((els) => els.map((e) => e.textContent).join('\n'));
