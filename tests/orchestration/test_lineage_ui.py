@@ -12,9 +12,7 @@ from __future__ import annotations
 import collections
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.dagster_cli import scratch_env
+from tests.support.postgres import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "dbt_project" / "target" / "manifest.json"
@@ -155,12 +156,6 @@ def test_expected_sources_hand_worked_example():
 # the webserver
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _post(url: str, query: str, timeout: float = 60) -> dict:
     body = json.dumps({"query": query}).encode()
     request = urllib.request.Request(
@@ -223,19 +218,11 @@ class Webserver:
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("lineage-ui")
-    home = workdir / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        # nothing is materialized here, but nothing may touch the developer's files either
-        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
-        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    port = _free_port()
+    # a scratch instance and warehouse: nothing is materialized here, but nothing may touch the
+    # developer's files either
+    env = scratch_env(workdir, {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"})
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "webserver.log"
     started = time.monotonic()

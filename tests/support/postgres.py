@@ -147,7 +147,8 @@ def _database_on(server: PostgresSettings) -> Iterator[PostgresSettings]:
             admin.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -209,7 +210,7 @@ def _throwaway_server(start_timeout: float) -> Iterator[PostgresSettings]:
             raise PostgresUnavailable(
                 f"initdb ({bindir}) failed:\n{initdb.stdout[-2000:]}\n{initdb.stderr[-2000:]}"
             )
-        port = _free_port()
+        port = free_port()
         with open(log, "wb") as log_file:
             process = subprocess.Popen(
                 [str(bindir / "postgres"), "-D", str(data), "-p", str(port),
