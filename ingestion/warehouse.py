@@ -93,7 +93,9 @@ def destination(name: str | None = None):
         raise ValueError(f"unknown warehouse destination {name!r}: expected {DESTINATIONS}")
     path = warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return dlt.destinations.duckdb(str(path))
+    # jsonl load files: DuckDB reads them natively, several times faster than dlt's default
+    # INSERT statements (measured in benchmarks/load_bench.py)
+    return dlt.destinations.duckdb(str(path), preferred_loader_file_format="jsonl")
 
 
 def pipeline(
