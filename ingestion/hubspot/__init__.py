@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dlt
+from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 from dlt.sources.rest_api import rest_api_resources
 
@@ -33,6 +34,7 @@ from .helpers import (
     parse_timestamp,
     property_columns,
     raise_on_auth_error,
+    read_deal_associations,
     search_body,
     to_epoch_millis,
 )
@@ -51,9 +53,15 @@ def hubspot_source(
         base_url: API host, ``https://api.hubapi.com`` unless pointed at the sandbox.
         start_date: earliest modification time loaded when there is no state yet.
     """
-    return divert_null_keys(
-        "hubspot", rest_api_resources(_rest_api_config(api_key, base_url, start_date))
-    )
+    resources = rest_api_resources(_rest_api_config(api_key, base_url, start_date))
+    deals = next(r for r in resources if r.name == "deals")
+    session = configured_session()
+    session.headers["Authorization"] = f"Bearer {api_key}"
+    associations = [
+        deals | deal_associations(session, base_url, table, to_object, id_column)
+        for table, (to_object, id_column) in settings.DEAL_ASSOCIATIONS.items()
+    ]
+    return divert_null_keys("hubspot", [*resources, *associations])
 
 
 def _rest_api_config(api_key: str, base_url: str, start_date: str) -> dict[str, Any]:
@@ -92,10 +100,6 @@ def _rest_api_config(api_key: str, base_url: str, start_date: str) -> dict[str, 
                 "primary_key": ["pipeline_id", "id"],
                 "processing_steps": [{"yield_map": _pipeline_stages}],
             },
-            *(
-                _deal_association_resource(table, to_object, id_column)
-                for table, (to_object, id_column) in settings.DEAL_ASSOCIATIONS.items()
-            ),
             {
                 "name": "owners",
                 "endpoint": {
@@ -137,29 +141,22 @@ def _search_resource(
     }
 
 
-def _deal_association_resource(table: str, to_object: str, id_column: str) -> dict[str, Any]:
-    """Associations of every deal of this load (search results carry none), one row per type.
+def deal_associations(
+    session: Any, base_url: str, table: str, to_object: str, id_column: str
+) -> DltResource:
+    """Associations of every deal of this load (search results carry none), one row per type,
+    read by the v4 batch endpoint for each page of deals.
 
     A changed deal's rows replace all of its earlier rows (delete-insert on ``deal_id``), so an
     association removed in HubSpot disappears here too.
     """
-    return {
-        "name": table,
-        "endpoint": {
-            "path": f"/crm/v4/objects/deals/{{resources.deals.id}}/associations/{to_object}",
-            "params": {"limit": settings.ASSOCIATION_PAGE_SIZE},
-            "data_selector": "results",
-            "paginator": {
-                "type": "cursor",
-                "cursor_path": "paging.next.after",
-                "cursor_param": "after",
-            },
-        },
-        "include_from_parent": ["id"],
-        "primary_key": ["deal_id", id_column, "type_id"],
-        "merge_key": "deal_id",
-        "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-        "columns": {
+
+    @dlt.transformer(
+        name=table,
+        primary_key=["deal_id", id_column, "type_id"],
+        merge_key="deal_id",
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        columns={
             "deal_id": {"data_type": "text", "nullable": False},
             id_column: {"data_type": "text", "nullable": False},
             "type_id": {"data_type": "bigint", "nullable": False},
@@ -167,8 +164,18 @@ def _deal_association_resource(table: str, to_object: str, id_column: str) -> di
             "label": {"data_type": "text"},
             "type": {"data_type": "text"},
         },
-        "processing_steps": [{"yield_map": association_rows(id_column)}],
-    }
+    )
+    def rows(deals: TDataItems) -> Iterator[TDataItems]:
+        ids = [d["id"] for d in (deals if isinstance(deals, list) else [deals])]
+        page = [
+            row
+            for deal_id, item in read_deal_associations(session, base_url, to_object, ids)
+            for row in association_rows(id_column, deal_id, item)
+        ]
+        if page:
+            yield page
+
+    return rows
 
 
 def _pipeline_stages(pipeline: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -4,7 +4,7 @@ authentication errors that name the setting to fix, and association rows."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,21 +184,69 @@ class HubSpotSearchPaginator(BasePaginator):
         request.json = body
 
 
-def association_rows(id_column: str) -> Callable[[TDataItem], Iterator[TDataItem]]:
-    """Turns one v4 association (``toObjectId`` + its types) of a deal into rows per type."""
+class HubSpotAssociationError(RuntimeError):
+    """HubSpot answered a batch read of associations with an error a retry cannot fix."""
 
-    def rows(item: TDataItem) -> Iterator[TDataItem]:
-        for spec in item.get("associationTypes") or [{}]:
-            type_id = spec.get("typeId")
-            yield {
-                "deal_id": str(item["_deals_id"]),
-                id_column: str(item["toObjectId"]),
-                "type_id": type_id,
-                "category": spec.get("category"),
-                "label": spec.get("label"),
-                "type": spec.get("label")
-                or settings.ASSOCIATION_TYPE_NAMES.get(type_id)
-                or f"type_{type_id}",
-            }
 
-    return rows
+def read_deal_associations(
+    session: Any, base_url: str, to_object: str, deal_ids: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(deal id, v4 association)`` for every association of these deals to ``to_object``.
+
+    ``POST /crm/v4/associations/deals/{to_object}/batch/read``, at most
+    ``BATCH_READ_MAX_INPUTS`` deals per request; a deal with more associations than one result
+    holds is asked again with its ``after``. A deal without associations comes back in
+    ``errors`` (``NO_ASSOCIATIONS_FOUND``) and yields nothing; any other error fails the load
+    naming the deal and HubSpot's message.
+    """
+    url = f"{base_url.rstrip('/')}/crm/v4/associations/deals/{to_object}/batch/read"
+    pending: list[dict[str, str]] = [{"id": str(i)} for i in deal_ids]
+    while pending:
+        batch, pending = (
+            pending[: settings.BATCH_READ_MAX_INPUTS],
+            pending[settings.BATCH_READ_MAX_INPUTS :],
+        )
+        response = raise_on_auth_error(session.post(url, json={"inputs": batch}))
+        if response.status_code not in (200, 207):
+            raise HubSpotAssociationError(
+                f"hubspot: the batch read of deal associations to {to_object} answered HTTP "
+                f"{response.status_code}: {_message(response)}"
+            )
+        body = response.json()
+        for error in body.get("errors") or []:
+            if "NO_ASSOCIATIONS_FOUND" not in str(error.get("subCategory")):
+                deals = ", ".join((error.get("context") or {}).get("fromObjectId") or ["?"])
+                raise HubSpotAssociationError(
+                    f"hubspot: deal {deals}: HubSpot could not read its associations to "
+                    f"{to_object} ({error.get('category')}: {error.get('message')})"
+                )
+        for result in body.get("results") or []:
+            deal_id = str(result["from"]["id"])
+            for item in result.get("to") or []:
+                yield deal_id, item
+            after = ((result.get("paging") or {}).get("next") or {}).get("after")
+            if after:
+                pending.append({"id": deal_id, "after": str(after)})
+
+
+def _message(response: Response) -> str:
+    try:
+        return str(response.json().get("message"))
+    except ValueError:
+        return response.text[:200]
+
+
+def association_rows(id_column: str, deal_id: str, item: TDataItem) -> Iterator[TDataItem]:
+    """One v4 association (``toObjectId`` + its types) of a deal, as one row per type."""
+    for spec in item.get("associationTypes") or [{}]:
+        type_id = spec.get("typeId")
+        yield {
+            "deal_id": deal_id,
+            id_column: str(item["toObjectId"]),
+            "type_id": type_id,
+            "category": spec.get("category"),
+            "label": spec.get("label"),
+            "type": spec.get("label")
+            or settings.ASSOCIATION_TYPE_NAMES.get(type_id)
+            or f"type_{type_id}",
+        }

@@ -12,8 +12,8 @@ SEARCH_PAGE_SIZE = 200
 SEARCH_MAX_RESULTS = 10_000
 #: list endpoints (owners, associations) page at most 100 / 500
 LIST_PAGE_SIZE = 100
-#: v4 associations of one object page at most 500 at a time
-ASSOCIATION_PAGE_SIZE = 500
+#: the v4 batch read of associations takes at most 1,000 objects per request
+BATCH_READ_MAX_INPUTS = 1_000
 
 #: HubSpot's default contact lifecycle stages, in HubSpot's order
 LIFECYCLE_STAGES = (

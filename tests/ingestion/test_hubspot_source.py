@@ -11,6 +11,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.hubspot import helpers, hubspot_source, settings
+from ingestion.sandbox.apis import hubspot as hubspot_api
 from ingestion.sandbox.faults import FaultPlan
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.world import World
@@ -211,6 +212,10 @@ def test_transport_faults_and_the_search_cap_give_the_same_tables(warehouse, mon
         restarts.append(self.restarts)
 
     monkeypatch.setattr(helpers.HubSpotSearchPaginator, "update_state", counting_update_state)
+    # deals' associations: 7 deals per batch read and one association per result, so both the
+    # batches and the per-deal ``after`` paging are used (HubSpot: 1,000 and 500)
+    monkeypatch.setattr(settings, "BATCH_READ_MAX_INPUTS", 7)
+    monkeypatch.setattr(hubspot_api, "BATCH_ASSOCIATIONS_PER_OBJECT", 1)
     with SandboxServer(WORLD, faults=FAULTS) as server:
         connect(server, monkeypatch)
         pipeline("hubspot").run(hubspot_source())

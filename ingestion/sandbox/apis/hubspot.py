@@ -22,6 +22,12 @@ Endpoints
   Search results carry no associations (like HubSpot).
 * ``GET /crm/v3/pipelines/deals`` the default pipeline, ``GET /crm/v3/owners``,
   ``GET /crm/v3/properties/{object}``, ``GET /crm/v4/objects/{object}/{id}/associations/{to}``.
+* ``POST /crm/v4/associations/{from}/{to}/batch/read`` with ``{"inputs": [{"id", "after"?}]}``
+  (at most 1,000 inputs, else 400): one result per object that has associations, at most
+  ``BATCH_ASSOCIATIONS_PER_OBJECT`` of them, with ``paging.next.after`` when it has more (send
+  the id again with that ``after``). An object without associations, or one that does not
+  exist, comes back in ``errors`` (HTTP 207, ``numErrors``) instead, as HubSpot answers:
+  subCategory ``crm.associations.NO_ASSOCIATIONS_FOUND`` or ``OBJECT_NOT_FOUND``.
 
 How the world maps to HubSpot
 -----------------------------
@@ -59,7 +65,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -181,6 +187,9 @@ ASSOCIATION_TYPE_IDS = {
     "deal_to_company": 5, "company_to_deal": 6,
 }  # fmt: skip
 SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal"}
+#: the v4 batch read of associations: inputs per request, associations per object and page
+BATCH_READ_MAX_INPUTS = 1_000
+BATCH_ASSOCIATIONS_PER_OBJECT = 500
 
 
 def amount_text(amount: float) -> str:
@@ -685,6 +694,81 @@ def routes(ctx) -> list[BaseRoute]:
         ]
         return JSONResponse({"results": results})
 
+    async def batch_read_endpoint(request: Request):
+        obj = request.path_params["object"]
+        if (err := auth.check(request) or _object_or_error(obj)) is not None:
+            return err
+        to = _assoc_name(request.path_params["to"])
+        try:
+            inputs = json.loads(await request.body() or b"{}")["inputs"]
+            ids = [(str(i["id"]), int(i.get("after") or 0)) for i in inputs]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return _error(
+                400, "Invalid input JSON: expected {\"inputs\": [{\"id\": ...}]}.",
+                "VALIDATION_ERROR",
+            )  # fmt: skip
+        if to is None:
+            return _error(400, f"Unknown object type {request.path_params['to']}.",
+                          "VALIDATION_ERROR")  # fmt: skip
+        if len(ids) > BATCH_READ_MAX_INPUTS:
+            return _error(
+                400,
+                f"Batch input limit exceeded: {len(ids)} inputs, at most "
+                f"{BATCH_READ_MAX_INPUTS} allowed.",
+                "VALIDATION_ERROR",
+            )
+        return await run_in_threadpool(batch_read, obj, to, ids)
+
+    def batch_read(obj: str, to: str, ids: list[tuple[str, int]]) -> JSONResponse:
+        started = iso_ms(datetime.now(UTC))
+        results, errors = [], []
+        for object_id, after in ids:
+            rec = _find(ctx.world, obj, object_id)
+            linked = [] if rec is None else _apply_faults(ctx, obj, rec).assoc.get(to, [])
+            if not linked:
+                missing = rec is None
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND" if missing else "VALIDATION_ERROR",
+                        "subCategory": "OBJECT_NOT_FOUND" if missing
+                        else "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "message": f"No {SINGULAR[obj]} {object_id} exists." if missing
+                        else f"No {to} is associated with {SINGULAR[obj]} {object_id}.",
+                        "context": {"fromObjectId": [object_id]},
+                        "errors": [], "links": {},
+                    }
+                )  # fmt: skip
+                continue
+            page = linked[after : after + BATCH_ASSOCIATIONS_PER_OBJECT]
+            result: dict = {
+                "from": {"id": object_id},
+                "to": [
+                    {
+                        "toObjectId": str(i),
+                        "associationTypes": [
+                            {
+                                "category": "HUBSPOT_DEFINED",
+                                "typeId": ASSOCIATION_TYPE_IDS.get(t, 0),
+                            }
+                        ],
+                    }
+                    for i, t in page
+                ],  # fmt: skip
+            }
+            if after + BATCH_ASSOCIATIONS_PER_OBJECT < len(linked):
+                result["paging"] = {"next": {"after": str(after + BATCH_ASSOCIATIONS_PER_OBJECT)}}
+            results.append(result)
+        body: dict = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": started,
+            "completedAt": iso_ms(datetime.now(UTC)),
+        }
+        if errors:
+            body.update(numErrors=len(errors), errors=errors)
+        return JSONResponse(body, status_code=207 if errors else 200)
+
     return [
         Route("/crm/v3/objects/{object}", list_objects, methods=["GET"]),
         Route("/crm/v3/objects/{object}/search", search_endpoint, methods=["POST"]),
@@ -697,6 +781,11 @@ def routes(ctx) -> list[BaseRoute]:
             "/crm/v4/objects/{object}/{object_id}/associations/{to}",
             v4_associations,
             methods=["GET"],
+        ),
+        Route(
+            "/crm/v4/associations/{object}/{to}/batch/read",
+            batch_read_endpoint,
+            methods=["POST"],
         ),
     ]
 

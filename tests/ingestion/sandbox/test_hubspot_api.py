@@ -463,6 +463,69 @@ def test_pipelines_owners_properties_and_v4_associations(sandbox, http, hubspot_
     )
 
 
+def test_v4_batch_read_of_associations(sandbox, http, hubspot_auth, monkeypatch):
+    from ingestion.sandbox.apis import hubspot as api
+
+    base = sandbox.base_urls["hubspot"]
+    headers = hubspot_auth(sandbox)
+    world = sandbox.world
+    deals = [d for d in world.deals() if d.created_at < world.now][:5]
+    ids = [str(d.deal_id) for d in deals]
+    url = f"{base}/crm/v4/associations/deals/contacts/batch/read"
+    r = http.post(url, json={"inputs": [{"id": i} for i in ids]}, headers=headers)
+    assert r.status_code == 200
+    check = validator(
+        "hubspot_associations_v4.openapi.json", "BatchResponsePublicAssociationMultiWithLabel"
+    )
+    check.validate(r.json())
+    got = {x["from"]["id"]: sorted(t["toObjectId"] for t in x["to"]) for x in r.json()["results"]}
+    assert got == {
+        str(d.deal_id): sorted(str(100_001 + 2 * i) for i in d.contact_idxs) for d in deals
+    }
+
+    # one association per result: every deal with more comes with paging.next.after
+    monkeypatch.setattr(api, "BATCH_ASSOCIATIONS_PER_OBJECT", 1)
+    wide = next(d for d in world.deals() if len(d.contact_idxs) > 1 and d.created_at < world.now)
+    seen, after = [], None
+    while True:
+        one = {"id": str(wide.deal_id), **({"after": after} if after else {})}
+        result = http.post(url, json={"inputs": [one]}, headers=headers).json()["results"][0]
+        seen += [t["toObjectId"] for t in result["to"]]
+        after = result.get("paging", {}).get("next", {}).get("after")
+        if after is None:
+            break
+    assert sorted(seen) == sorted(str(100_001 + 2 * i) for i in wide.contact_idxs)
+
+    # a contact without deals and a deal that does not exist: 207 with one error each
+    lonely = next(
+        p for b in world.bundles() if b.deal is None for p in b.people
+        if p.hubspot_id is not None and p.created_at < world.now and p.duplicate is None
+    )  # fmt: skip
+    r = http.post(
+        f"{base}/crm/v4/associations/contacts/deals/batch/read",
+        json={"inputs": [{"id": str(100_001 + 2 * lonely.idx)}]},
+        headers=headers,
+    )
+    assert r.status_code == 207 and r.json()["results"] == [] and r.json()["numErrors"] == 1
+    assert r.json()["errors"][0]["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
+    r = http.post(url, json={"inputs": [{"id": "1"}, {"id": ids[0]}]}, headers=headers)
+    assert r.status_code == 207 and [x["from"]["id"] for x in r.json()["results"]] == ids[:1]
+    error = r.json()["errors"][0]
+    assert error["category"] == "OBJECT_NOT_FOUND" and error["context"]["fromObjectId"] == ["1"]
+    # the spec types StandardError.subCategory as an object; HubSpot sends a string
+    body = copy.deepcopy(r.json())
+    for e in body["errors"]:
+        e.pop("subCategory")
+    validator(
+        "hubspot_associations_v4.openapi.json",
+        "BatchResponsePublicAssociationMultiWithLabelWithErrors",
+    ).validate(body)
+
+    too_many = {"inputs": [{"id": str(i)} for i in range(1_001)]}
+    r = http.post(url, json=too_many, headers=headers)
+    assert r.status_code == 400 and r.json()["category"] == "VALIDATION_ERROR"
+
+
 def test_authentication(sandbox, http):
     base = sandbox.base_urls["hubspot"]
     secret = sandbox.credentials["hubspot"]["api_key"]
