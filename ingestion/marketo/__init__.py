@@ -67,6 +67,7 @@ def marketo_source(
 @dlt.resource(
     primary_key="marketoGUID",
     write_disposition="merge",
+    parallelized=True,
     columns={
         "activityDate": {"data_type": "timestamp", "nullable": False},
         "attributes": {"data_type": "json"},
@@ -106,6 +107,7 @@ def _activity_row(activity: dict[str, Any]) -> dict[str, Any]:
 @dlt.resource(
     primary_key="id",
     write_disposition="merge",
+    parallelized=True,
     columns={
         "id": {"data_type": "bigint", "nullable": False},
         **{f: {"data_type": "text"} for f in ("email", "firstName", "lastName", "leadStatus")},
