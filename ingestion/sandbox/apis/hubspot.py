@@ -64,7 +64,7 @@ import heapq
 import json
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
@@ -204,6 +204,11 @@ class Rec:
     modified: datetime
     props: dict[str, str | None]
     assoc: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+
+def copy_of(rec: Rec) -> Rec:
+    """A record that faults may change without changing the indexed one."""
+    return replace(rec, props=dict(rec.props), assoc=dict(rec.assoc))
 
 
 # --- the world as HubSpot records ---------------------------------------------------------------
@@ -624,13 +629,12 @@ def routes(ctx) -> list[BaseRoute]:
         world: World = ctx.world
         total, keys = _search_keys(ctx, world, query)
         page = keys[query.after : min(query.after + query.limit, SEARCH_RESULTS_CAP)]
-        results = []
-        for _, object_id in page:
-            rec = _find(world, obj, object_id)
-            if rec is not None:
-                results.append(
-                    _serialize(ctx, obj, _apply_faults(ctx, obj, rec), query.properties, [])
-                )
+        records = search_index(ctx, world)[obj]
+        results = [
+            _serialize(ctx, obj, _apply_faults(ctx, obj, copy_of(records[object_id])),
+                       query.properties, [])
+            for _, object_id in page
+        ]  # fmt: skip
         out: dict = {"total": total, "results": results}
         nxt = query.after + query.limit
         if nxt < total:
@@ -722,9 +726,10 @@ def routes(ctx) -> list[BaseRoute]:
     def batch_read(obj: str, to: str, ids: list[tuple[str, int]]) -> JSONResponse:
         started = iso_ms(datetime.now(UTC))
         results, errors = [], []
+        records = search_index(ctx, ctx.world)[obj]
         for object_id, after in ids:
-            rec = _find(ctx.world, obj, object_id)
-            linked = [] if rec is None else _apply_faults(ctx, obj, rec).assoc.get(to, [])
+            rec = records.get(int(object_id)) if object_id.isdigit() else None
+            linked = [] if rec is None else _apply_faults(ctx, obj, copy_of(rec)).assoc.get(to, [])
             if not linked:
                 missing = rec is None
                 errors.append(
@@ -1023,21 +1028,16 @@ def _test(rec: Rec, f: tuple) -> bool:
     }[op]()
 
 
-@dataclass(frozen=True)
-class _Key:
-    """What a search filter or sort reads of a record: nothing else."""
+def search_index(ctx, world: World) -> dict[str, dict[int, Rec]]:
+    """Every record, per object and by id in company order, for the served world.
 
-    id: int
-    created: datetime
-    modified: datetime
-
-
-def search_index(ctx, world: World) -> dict[str, list[_Key]]:
-    """Every record's id, creation and modification time, per object, for the served world.
-
-    Built once per world state, in one pass over the companies, so that searches never
-    regenerate the world: HubSpot answers a search from its index, and a client's timeout is
-    no place for a full scan of a large world. ``warm_up`` builds it before the server is used.
+    Built once per world state, in one pass over the companies, so that searches and batch
+    reads never regenerate the world: HubSpot answers a search from its index, and a client's
+    timeout is no place for a full scan of a large world. Results sorted by modification time
+    jump between companies, so reading them from the world's bounded cache of generated
+    companies would regenerate almost every company of a large world once per record.
+    ``warm_up`` builds it before the server is used. Serve a ``copy_of`` a record: faults
+    change the record they are applied to.
     """
     key = ("hubspot_index", world.today)
     index = ctx.state.get(key)
@@ -1046,10 +1046,10 @@ def search_index(ctx, world: World) -> dict[str, list[_Key]]:
     with ctx.state.setdefault(("hubspot_index_lock",), threading.Lock()):
         index = ctx.state.get(key)
         if index is None:
-            index = {obj: [] for obj in RECS}
+            index = {obj: {} for obj in RECS}
             for k in range(world.company_count()):
                 for obj, recs_of in RECS.items():
-                    index[obj] += [_Key(r.id, r.created, r.modified) for r in recs_of(world, k)]
+                    index[obj].update((r.id, r) for r in recs_of(world, k))
             ctx.state[key] = index
     return index
 
@@ -1065,7 +1065,7 @@ def _search_keys(ctx, world: World, query: _SearchQuery) -> tuple[int, list[tupl
     if cached is not None:
         return cached
     total = 0
-    records = search_index(ctx, world)[query.obj]
+    records = search_index(ctx, world)[query.obj].values()
 
     def matching():
         nonlocal total
