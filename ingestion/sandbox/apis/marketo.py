@@ -743,7 +743,6 @@ def routes(ctx) -> list[BaseRoute]:
         visible = {p.program_id: p for p in world.visible_programs()}
         if pid not in visible:
             return _err("1013", f"Program {pid} not found")
-        program = visible[pid]
         batch = request.query_params.get("batchSize") or str(MAX_BATCH)
         if not batch.isdigit() or not 1 <= int(batch) <= MAX_BATCH:
             return _err("1003", f"batchSize must be between 1 and {MAX_BATCH}")
@@ -762,12 +761,10 @@ def routes(ctx) -> list[BaseRoute]:
 
         def items():
             seq = seq0
-            for k, idx in candidates:
+            for k, idx, member in candidates:
                 if (k, idx) <= (k0, idx0):
                     continue
-                m = member_record(world, program, world.person(idx))
-                if m is None:
-                    continue
+                m = dict(member)
                 if filter_type == "statusName" and m["statusName"] not in values:
                     continue
                 if filter_type == "leadId" and str(m["leadId"]) not in values:
@@ -915,11 +912,13 @@ def _lookup(world: World, filter_type: str, value: str) -> Person | None:
 def _world_index(ctx, world: World) -> dict:
     """What the endpoints that select across the whole world read, built in one pass.
 
-    ``leads``: (createdAt, updatedAt, person index) of every visible lead, in lead order, so an
-    export of a date window generates only the leads in it. ``members``: per program, the
-    (company, person index) of every lead with a visible touch in it, in lead order, so a
-    members page generates only its members. A scan of a large world inside a request would
-    outlast a client's read timeout. Built once per world state; ``warm_up`` builds it first.
+    ``leads``: (createdAt, updatedAt, person index, lead record) of every visible lead, in lead
+    order, so an export of a date window reads only the leads in it. ``members``: per program,
+    the (company, person index, member record) of every lead with a visible touch in it, in lead
+    order. A scan of a large world inside a request would outlast a client's read timeout, and
+    reading the records from the world would regenerate every company once per program (the
+    world keeps a bounded cache of generated companies). Built once per world state; ``warm_up``
+    builds it first. Records are served as copies: faults change what they are applied to.
     """
     key = ("marketo_index", world.today)
     index = ctx.state.get(key)
@@ -929,22 +928,26 @@ def _world_index(ctx, world: World) -> dict:
         index = ctx.state.get(key)
         if index is None:
             now = world.now
-            leads: list[tuple[datetime, datetime, int]] = []
-            members: dict[int, list[tuple[int, int]]] = {}
+            programs = {program.program_id: program for program in world.programs}
+            leads: list[tuple[datetime, datetime, int, dict]] = []
+            members: dict[int, list[tuple[int, int, dict]]] = {}
             for k in range(world.company_count()):
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
                         continue
-                    leads.append((p.created_at, lead_updated_at(p, now), p.idx))
-                    programs = {t.program_id for t in p.touches if t.program_id and t.at < now}
-                    for program_id in programs:
-                        members.setdefault(program_id, []).append((k, p.idx))
+                    leads.append(
+                        (p.created_at, lead_updated_at(p, now), p.idx, lead_record(p, now))
+                    )
+                    touched = {t.program_id for t in p.touches if t.program_id and t.at < now}
+                    for program_id in sorted(touched):
+                        member = member_record(world, programs[program_id], p)
+                        members.setdefault(program_id, []).append((k, p.idx, member))
             index = {"leads": leads, "members": members}
             ctx.state[key] = index
     return index
 
 
-def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, int]]:
+def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, int, dict]]:
     return _world_index(ctx, world)["leads"]
 
 
@@ -954,17 +957,16 @@ def warm_up(ctx) -> None:
 
 def _export_chunks(ctx, job: dict):
     world: World = job["_world"]
-    now = world.now
     filter_name, start, end = job["_filter"]
     fields = job["_fields"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(fields)
-    for created, updated, idx in lead_index(ctx, world):
+    for created, updated, _, record in lead_index(ctx, world):
         at = created if filter_name == "createdAt" else updated
         if not start <= at < end:
             continue
-        rec = _fault_lead(ctx, lead_record(world.person(idx), now))
+        rec = _fault_lead(ctx, dict(record))
         writer.writerow(["null" if rec[f] is None else rec[f] for f in fields])
         if buf.tell() > 64_000:
             yield buf.getvalue().encode()
