@@ -912,13 +912,13 @@ def _lookup(world: World, filter_type: str, value: str) -> Person | None:
 def _world_index(ctx, world: World) -> dict:
     """What the endpoints that select across the whole world read, built in one pass.
 
-    ``leads``: (createdAt, updatedAt, person index, lead record) of every visible lead, in lead
-    order, so an export of a date window reads only the leads in it. ``members``: per program,
-    the (company, person index, member record) of every lead with a visible touch in it, in lead
-    order. A scan of a large world inside a request would outlast a client's read timeout, and
-    reading the records from the world would regenerate every company once per program (the
-    world keeps a bounded cache of generated companies). Built once per world state; ``warm_up``
-    builds it first. Records are served as copies: faults change what they are applied to.
+    ``leads``: (createdAt, updatedAt, lead record) of every visible lead, in lead order, so an
+    export of a date window reads only the leads in it. ``members``: per program, the (company,
+    person index, member record) of every lead with a visible touch in it, in lead order. A scan
+    of a large world inside a request would outlast a client's read timeout, and reading the
+    records from the world would regenerate every company once per program (the world keeps a
+    bounded cache of generated companies). Built once per world state; ``warm_up`` builds it
+    first. Records are served as copies: faults change what they are applied to.
     """
     key = ("marketo_index", world.today)
     index = ctx.state.get(key)
@@ -929,15 +929,13 @@ def _world_index(ctx, world: World) -> dict:
         if index is None:
             now = world.now
             programs = {program.program_id: program for program in world.programs}
-            leads: list[tuple[datetime, datetime, int, dict]] = []
+            leads: list[tuple[datetime, datetime, dict]] = []
             members: dict[int, list[tuple[int, int, dict]]] = {}
             for k in range(world.company_count()):
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
                         continue
-                    leads.append(
-                        (p.created_at, lead_updated_at(p, now), p.idx, lead_record(p, now))
-                    )
+                    leads.append((p.created_at, lead_updated_at(p, now), lead_record(p, now)))
                     touched = {t.program_id for t in p.touches if t.program_id and t.at < now}
                     for program_id in sorted(touched):
                         member = member_record(world, programs[program_id], p)
@@ -947,7 +945,7 @@ def _world_index(ctx, world: World) -> dict:
     return index
 
 
-def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, int, dict]]:
+def lead_index(ctx, world: World) -> list[tuple[datetime, datetime, dict]]:
     return _world_index(ctx, world)["leads"]
 
 
@@ -962,7 +960,7 @@ def _export_chunks(ctx, job: dict):
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(fields)
-    for created, updated, _, record in lead_index(ctx, world):
+    for created, updated, record in lead_index(ctx, world):
         at = created if filter_name == "createdAt" else updated
         if not start <= at < end:
             continue
