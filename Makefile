@@ -89,10 +89,10 @@ ui: setup  ## the Dagster UI on 127.0.0.1:3000 with the sandbox running
 	$(PY) scripts/ui.py
 
 sandbox: setup  ## serve the sandbox APIs on 127.0.0.1 (SEED, SCALE, FAULTS)
-	$(PY) -m ingestion.sandbox serve --seed $${SEED:-7} --scale $${SCALE:-1000} --faults "$${FAULTS:-}"
+	$(PY) -m sandbox serve --seed $${SEED:-7} --scale $${SCALE:-1000} --faults "$${FAULTS:-}"
 
 truth: setup  ## write the simulator's ground truth for a world to data/truth
-	$(PY) -m ingestion.sandbox.truth --seed $${SEED:-7} --scale $${SCALE:-1000} --out data/truth
+	$(PY) -m sandbox.truth --seed $${SEED:-7} --scale $${SCALE:-1000} --out data/truth
 
 bench: setup  ## benchmarks: world generation and serving at 10k, 100k, 1M people (slow)
 	$(PY) benchmarks/sandbox_bench.py --scales $${SCALES:-10000,100000,1000000}

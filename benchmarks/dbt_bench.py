@@ -40,7 +40,7 @@ def progress(message: str) -> None:
 
 def load(scale: int, seed: int, advance_days: int, keep: Path) -> tuple[Path, Path]:
     """The raw warehouse before and after the advance (workdirs with a dlt state), cached."""
-    from ingestion.sandbox.world import World
+    from sandbox.world import World
     from tests.support.pipeline import load_world
 
     world = World(seed=seed, scale=scale)

@@ -1,6 +1,6 @@
 """Load throughput: every source loaded by dlt from a sandbox world, rows per second per source.
 
-The sandbox serves from its own process (``python -m ingestion.sandbox serve``) so that the
+The sandbox serves from its own process (``python -m sandbox serve``) so that the
 loader's peak memory is its own; both peaks are reported.
 
     python benchmarks/load_bench.py --scales 10000,100000,1000000
@@ -24,8 +24,8 @@ from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_res
 
 
 def measure_load(workdir: Path, env_file: Path) -> dict:
-    from ingestion.sandbox.connect import source_env
-    from ingestion.sandbox.world import World
+    from sandbox.connect import source_env
+    from sandbox.world import World
     from ingestion.warehouse import SOURCES, pipeline
 
     served = json.loads(env_file.read_text())
@@ -55,7 +55,7 @@ def bench(scale: int, seed: int) -> dict:
         workdir = Path(tmp)
         env_file = workdir / "sandbox.json"
         server = subprocess.Popen(
-            [sys.executable, "-m", "ingestion.sandbox", "serve", "--seed", str(seed),
+            [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
              "--scale", str(scale), "--env-file", str(env_file)],
             cwd=ROOT, stdout=subprocess.DEVNULL,
         )  # fmt: skip

@@ -23,7 +23,7 @@ from benchmarks._common import ROOT, peak_rss_mb, run_child, write_results  # no
 
 
 def measure_generate(scale: int, seed: int) -> dict:
-    from ingestion.sandbox.world import World
+    from sandbox.world import World
 
     world = World(seed=seed, scale=scale)
     started = time.perf_counter()
@@ -55,8 +55,8 @@ def measure_serve(scale: int, seed: int, max_records: int = 0) -> dict:
     or the first `max_records` when given (throughput measured on that sample)."""
     import requests
 
-    from ingestion.sandbox.server import SandboxServer
-    from ingestion.sandbox.world import World
+    from sandbox.server import SandboxServer
+    from sandbox.world import World
 
     with SandboxServer(World(seed=seed, scale=scale)) as sandbox:
         warm_up = sandbox.warm_up()

@@ -3,7 +3,7 @@
 ``validate(["certified.spend_daily", ...])`` opens an ephemeral GX context (analytics and
 progress bars off; nothing written but the Data Docs), points one SQL datasource at the
 warehouse (DuckDB read-only through :mod:`expectations.gx_duckdb`, or Postgres when
-``WAREHOUSE_DESTINATION=postgres``, from the same settings the loads use), validates one query
+``WAREHOUSE_TARGET=postgres``, from the same settings the loads use), validates one query
 asset per table (every metric is a SQL query in the warehouse; no table is pulled into Python)
 and builds the Data Docs into :func:`quality_docs_dir`.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.suites import Rule, Suite, all_suites
-from ingestion.warehouse import certified_path, configured_destination, postgres_url
+from ingestion.warehouse import certified_path, warehouse_target, postgres_url
 from ingestion.warehouse import warehouse_path as _warehouse_path
 
 DOCS_SITE = "quality"
@@ -200,7 +200,7 @@ def validate(
     unknown = [t for t in selected if t not in suites]
     if unknown:
         raise KeyError(f"no suite for {unknown}; suites exist for {sorted(suites)}")
-    destination = destination or configured_destination()
+    destination = destination or warehouse_target()
     docs_dir = docs_dir or quality_docs_dir()
     docs_dir.mkdir(parents=True, exist_ok=True)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingestion.sandbox.connect import source_env  # noqa: E402
-from ingestion.sandbox.server import SandboxServer  # noqa: E402
-from ingestion.sandbox.world import World  # noqa: E402
+from sandbox.connect import source_env  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
+from sandbox.world import World  # noqa: E402
 
 
 def _interrupt(signum, frame):

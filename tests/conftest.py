@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.sandbox.truth import Truth, compute_truth
-from ingestion.sandbox.world import World
+from sandbox.truth import Truth, compute_truth
+from sandbox.world import World
 from tests.support.pipeline import dbt, load_world, read_table
 
 

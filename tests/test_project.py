@@ -51,7 +51,7 @@ def _seed(name: str) -> list[dict[str, str]]:
 def test_dbt_seeds_and_the_ground_truths_rules_state_the_same_defaults():
     """The product's settings (dbt seeds) and the simulator's copy (rules.py) must agree,
     or known-answer tests would compare against a different definition."""
-    from ingestion.sandbox import rules
+    from sandbox import rules
 
     assert [
         (r["channel"], r["is_paid"] == "true", r["is_marketing"] == "true")

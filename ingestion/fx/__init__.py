@@ -15,7 +15,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
 from ingestion.quarantine import divert_null_keys
-from ingestion.warehouse import SCHEMA_CONTRACT
+from ingestion.destination import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import rate_rows

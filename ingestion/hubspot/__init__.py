@@ -4,7 +4,7 @@ associations to contacts and companies, deal pipelines with their stages, and ow
 Runs with plain dlt::
 
     from ingestion.hubspot import hubspot_source
-    from ingestion.warehouse import pipeline
+    from ingestion.destination import pipeline
 
     pipeline("hubspot").run(hubspot_source())
 
@@ -24,7 +24,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.http import configured_session
 from ingestion.quarantine import divert_null_keys
-from ingestion.warehouse import SCHEMA_CONTRACT
+from ingestion.destination import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import (

@@ -4,7 +4,7 @@ period costs, and program members, through Marketo's REST API.
 Runs with plain dlt::
 
     from ingestion.marketo import marketo_source
-    from ingestion.warehouse import pipeline
+    from ingestion.destination import pipeline
 
     pipeline("marketo").run(marketo_source())
 
@@ -23,7 +23,7 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from ingestion.quarantine import divert_null_keys
-from ingestion.warehouse import SCHEMA_CONTRACT
+from ingestion.destination import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import MarketoClient, export_leads, flatten_attributes, iso, parse_timestamp

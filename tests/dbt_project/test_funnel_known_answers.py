@@ -1,5 +1,5 @@
 """Known answers for the certified funnel: dbt's funnel_daily and funnel_cohorts on sandbox
-worlds equal the ground truth of ``ingestion/sandbox/truth.py`` (counts exactly, ratios and
+worlds equal the ground truth of ``sandbox/truth.py`` (counts exactly, ratios and
 medians to 1e-6), and cohorts never grow along the funnel.
 
 The second world is loaded twice, as of 2025-06-20 and then at its end, so the final load is
@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import pytest
 
-from ingestion.sandbox.truth import CONVERSION_PAIRS
+from sandbox.truth import CONVERSION_PAIRS
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal

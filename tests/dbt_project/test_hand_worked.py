@@ -47,7 +47,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.sandbox.world import World
+from sandbox.world import World
 from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, load_world, read_table
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_worked" / "raw_tables.json"

@@ -23,8 +23,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from ingestion.sandbox.truth import TABLES, compute_truth
-from ingestion.sandbox.world import World
+from sandbox.truth import TABLES, compute_truth
+from sandbox.world import World
 from tests.support.pipeline import assert_rows_equal, dbt, environment, load_world, read_table
 from tests.support.postgres import PostgresUnavailable, postgres_server
 from tests.support.postgres import read_table as read_postgres_table
@@ -154,7 +154,7 @@ def postgres_builds(tmp_path_factory):
         workdir = tmp_path_factory.mktemp("incremental-postgres")
         world = World(**WORLD)
         for state in (replace(world, as_of=EARLIER), world):
-            with environment({**settings.env(), "WAREHOUSE_DESTINATION": "postgres"}):
+            with environment({**settings.env(), "WAREHOUSE_TARGET": "postgres"}):
                 load_world(state, workdir)
             result = dbt(workdir, "build", target="postgres", extra_env=settings.env())
         yield settings, result.stdout

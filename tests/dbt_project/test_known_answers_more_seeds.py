@@ -1,6 +1,6 @@
 """Known answers on one more world: a seed and a scale the funnel, pipeline and spend tests do
 not use (they build seeds 3 and 11 at scales 300 and 800), where every certified table must
-equal the ground truth of ``ingestion/sandbox/truth.py`` (counts exactly, money to 1e-6).
+equal the ground truth of ``sandbox/truth.py`` (counts exactly, money to 1e-6).
 
 One world costs a load and a ``dbt build`` (about 90 s on 2 shared cores); the demo world
 (seed 7, scale 1000) took about 115 s and is left to ``make demo``.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.sandbox.truth import TABLES
+from sandbox.truth import TABLES
 from tests.support.pipeline import assert_rows_equal
 
 WORLDS = [(5, 150)]

@@ -1,5 +1,5 @@
 """Known answers for pipeline and attribution: dbt's pipeline and cost-per-stage tables on
-sandbox worlds equal the ground truth of ``ingestion/sandbox/truth.py``; every opportunity's
+sandbox worlds equal the ground truth of ``sandbox/truth.py``; every opportunity's
 credits equal the truth's in every model; for every model, attributed pipeline summed over
 channels equals total pipeline; the same holds with every setting changed."""
 
@@ -11,8 +11,8 @@ from collections import defaultdict
 
 import pytest
 
-from ingestion.sandbox.truth import TABLES, Settings, compute_truth, iter_truth
-from ingestion.sandbox.truth_attribution import MODELS
+from sandbox.truth import TABLES, Settings, compute_truth, iter_truth
+from sandbox.truth_attribution import MODELS
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt, read_table

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingestion.sandbox.world import World
+from sandbox.world import World
 from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, environment, load_world
 from tests.support.postgres import PostgresUnavailable, postgres_server, read_table
 
@@ -67,7 +67,7 @@ def postgres_warehouse(tmp_path_factory):
 
         workdir: Path = tmp_path_factory.mktemp(f"postgres-seed{SEED}-scale{SCALE}")
         started = time.monotonic()
-        with environment({**settings.env(), "WAREHOUSE_DESTINATION": "postgres"}):
+        with environment({**settings.env(), "WAREHOUSE_TARGET": "postgres"}):
             load_world(World(seed=SEED, scale=SCALE), workdir)
         timings["dlt load"] = time.monotonic() - started
 

@@ -50,7 +50,7 @@ def mf_runner(workdir: Path, project: Path):
         **warehouse_env(workdir),
         "DBT_PROFILES_DIR": str(project),
         "DBT_PROJECT_DIR": str(project),
-        "DBT_TARGET": "duckdb",
+        "WAREHOUSE_TARGET": "duckdb",
         "DBT_LOG_PATH": str(project / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "MF_SEND_ANONYMOUS_USAGE_STATS": "False",

@@ -1,5 +1,5 @@
 """Known answers for spend: dbt's spend_daily and budget_vs_actual_monthly on sandbox worlds
-equal the ground truth of ``ingestion/sandbox/truth.py``; certified spend equals the raw
+equal the ground truth of ``sandbox/truth.py``; certified spend equals the raw
 platform rows converted independently here (per platform and day); a missing FX rate fails the
 build instead of converting at a null or a rate of 1."""
 
@@ -12,8 +12,8 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from ingestion.sandbox.truth import TABLES, FxTable
-from ingestion.sandbox.world import FxRate
+from sandbox.truth import TABLES, FxTable
+from sandbox.world import FxRate
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt

@@ -34,7 +34,7 @@ def quality_env(monkeypatch, tmp_path):
 
     def point(warehouse: Path, previous: Path | None = None) -> Path:
         monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-        monkeypatch.setenv("WAREHOUSE_DESTINATION", "duckdb")
+        monkeypatch.setenv("WAREHOUSE_TARGET", "duckdb")
         monkeypatch.setenv("CERTIFIED_PATH", str(previous or tmp_path / "no-publication.duckdb"))
         docs = tmp_path / "quality_docs"
         monkeypatch.setenv("QUALITY_DOCS_DIR", str(docs))

@@ -49,7 +49,7 @@ def test_suites_run_on_postgres(monkeypatch, tmp_path):
         with closing(settings.connect()) as con, con.cursor() as cursor:
             cursor.execute(DEALS + COHORTS)
             con.commit()
-        monkeypatch.setenv("WAREHOUSE_DESTINATION", "postgres")
+        monkeypatch.setenv("WAREHOUSE_TARGET", "postgres")
         monkeypatch.setenv("WAREHOUSE_POSTGRES_URL", settings.url)
         monkeypatch.setenv("QUALITY_DOCS_DIR", str(tmp_path / "docs"))
         results = validate(["raw_hubspot.deals", "certified.funnel_cohorts"])

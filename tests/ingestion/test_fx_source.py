@@ -9,10 +9,10 @@ import duckdb
 import pytest
 
 from ingestion.fx import fx_source, settings
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import FX_BASE, World
-from ingestion.warehouse import pipeline
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import FX_BASE, World
+from ingestion.destination import pipeline
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.sandbox.connect import source_env
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.connect import source_env
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 from ingestion.warehouse import SOURCES
 from tests.support.pipeline import load_sources, warehouse_env
 

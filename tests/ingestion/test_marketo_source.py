@@ -11,10 +11,10 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.marketo import marketo_source
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
-from ingestion.warehouse import pipeline
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
+from ingestion.destination import pipeline
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
 FAULTS = FaultPlan(

@@ -25,9 +25,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.sandbox.faults import BadRecord, FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.faults import BadRecord, FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 from tests.support.dagster_cli import materialize
 from tests.support.pipeline import load_sources
 

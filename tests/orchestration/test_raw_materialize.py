@@ -7,9 +7,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.sandbox.connect import source_env
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.connect import source_env
+from sandbox.server import SandboxServer
+from sandbox.world import World
 from ingestion.warehouse import SOURCES
 from tests.support.dagster_cli import materialize
 

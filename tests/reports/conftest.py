@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.sandbox.truth import Truth
-from ingestion.sandbox.world import World
+from sandbox.truth import Truth
+from sandbox.world import World
 from orchestration.defs.reports import REPORTS_DIR, SiteBuild, build_site
 from tests.reports.certified_file import write_certified_file
 

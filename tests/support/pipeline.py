@@ -1,6 +1,6 @@
 """Run the real pipeline on a sandbox world, for tests: load every source, build dbt, compare.
 
-Known answers come from the simulator's ground truth (``ingestion/sandbox/truth.py``), never
+Known answers come from the simulator's ground truth (``sandbox/truth.py``), never
 from the code under test.
 """
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.sandbox.connect import source_env
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.connect import source_env
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 from ingestion.warehouse import SOURCES, pipeline
 
 ROOT = Path(__file__).resolve().parents[2]

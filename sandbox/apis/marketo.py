@@ -93,15 +93,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.apis._common import (
+from sandbox.apis._common import (
     bearer_token,
     iso_s,
     parse_instant,
     short_hash,
     stream_json_object,
 )
-from ingestion.sandbox.faults import BadRecord
-from ingestion.sandbox.world import Person, Program, World
+from sandbox.faults import BadRecord
+from sandbox.world import Person, Program, World
 
 TOKEN_TTL = 3600
 MAX_BATCH = 300

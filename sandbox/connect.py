@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from ingestion.sandbox.world import World
+from sandbox.world import World
 
 #: per source, the config setting holding its account ids, and how to read them off the world
 ACCOUNT_SETTINGS = {

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ingestion.sandbox.rules import NO_CAMPAIGN, UNATTRIBUTED, Settings
+from sandbox.rules import NO_CAMPAIGN, UNATTRIBUTED, Settings
 
 MODELS: tuple[str, ...] = (
     "first_touch",

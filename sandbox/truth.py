@@ -3,7 +3,7 @@
 ``compute_truth(world, settings)`` streams ``world.bundles()`` once and aggregates every
 certified table of ``docs/certified_tables.md`` (the contract the dbt layer implements), so the
 known-answer tests can compare dbt's certified tables to it. Nothing here uses SQL or dbt; the
-rules are those of ``docs/metrics.md`` with the defaults of ``ingestion/sandbox/rules.py``
+rules are those of ``docs/metrics.md`` with the defaults of ``sandbox/rules.py``
 and every choice the spec leaves open is written down in ``docs/certified_tables.md``.
 
 Memory: only one company bundle's people and touches are held at a time (a deal's people are
@@ -17,7 +17,7 @@ in every model).
 
 ``write_truth(world, out_dir, settings)`` writes every table as CSV (header, deterministic row
 order, empty field = null, booleans ``true``/``false``, floats as Python's shortest repr):
-``python -m ingestion.sandbox.truth --seed 7 --scale 1000 --out data/truth``.
+``python -m sandbox.truth --seed 7 --scale 1000 --out data/truth``.
 
 The demo budget ``dbt_project/seeds/marketing_budget.csv`` holds planned spend in USD per month
 (2025-01 .. 2026-12) for paid_search, paid_social, display, email and events. Its values are
@@ -45,7 +45,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ingestion.sandbox.rules import (
+from sandbox.rules import (
     CANONICAL_STAGES,
     NO_CAMPAIGN,
     UNATTRIBUTED,
@@ -55,8 +55,8 @@ from ingestion.sandbox.rules import (
     lifecycle_lookup,
     program_channel,
 )
-from ingestion.sandbox.truth_attribution import MODELS, AttributionTouch, Credit, attribute
-from ingestion.sandbox.world import FX_BASE, MARKETO_CURRENCY, CompanyBundle, FxRate, Touch, World
+from sandbox.truth_attribution import MODELS, AttributionTouch, Credit, attribute
+from sandbox.world import FX_BASE, MARKETO_CURRENCY, CompanyBundle, FxRate, Touch, World
 
 __all__ = [
     "CONVERSION_PAIRS",

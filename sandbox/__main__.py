@@ -1,6 +1,6 @@
 """Run the sandbox APIs from the command line.
 
-    python -m ingestion.sandbox serve --seed 7 --scale 1000 [--port 0] [--as-of 2025-07-01]
+    python -m sandbox serve --seed 7 --scale 1000 [--port 0] [--as-of 2025-07-01]
         [--faults "rate_limit_every=5,bad_records=null_id+future_date"] [--env-file sandbox.json]
 
 Prints the base URL of every API and, with ``--env-file``, writes a JSON file with the base
@@ -19,13 +19,13 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m sandbox")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve a world until interrupted")
     serve.add_argument("--seed", type=int, default=7)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.sandbox import world as world_module
-from ingestion.sandbox.rules import (
+from sandbox import world as world_module
+from sandbox.rules import (
     LIFECYCLE_STAGE_MAP,
     ad_campaign_channel,
     campaign_key,
@@ -22,8 +22,8 @@ from ingestion.sandbox.rules import (
     channel_for_touch,
     program_channel,
 )
-from ingestion.sandbox.truth import iter_truth, normalize_email
-from ingestion.sandbox.world import (
+from sandbox.truth import iter_truth, normalize_email
+from sandbox.world import (
     HUBSPOT_ANALYTICS_SOURCE,
     HUBSPOT_STAGES,
     MARKETO_STATUSES,
@@ -41,7 +41,7 @@ def _clear_caches() -> None:
 
 _DIGEST = """
 import hashlib
-from ingestion.sandbox.world import World
+from sandbox.world import World
 w = World(3, 200)
 h = hashlib.sha256()
 for b in w.bundles():

@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from ingestion.sandbox.faults import BadRecord, FaultInjector, FaultMiddleware, FaultPlan
-from ingestion.sandbox.world import World
+from sandbox.faults import BadRecord, FaultInjector, FaultMiddleware, FaultPlan
+from sandbox.world import World
 
-#: API name -> module under ingestion.sandbox.apis; each has `routes(ctx) -> list[BaseRoute]`
+#: API name -> module under sandbox.apis; each has `routes(ctx) -> list[BaseRoute]`
 API_MODULES = ("hubspot", "marketo", "google_ads", "meta", "linkedin", "microsoft_ads", "fx")
 
 
@@ -70,7 +70,7 @@ class SandboxContext:
 def api_modules() -> dict[str, Any]:
     import importlib
 
-    return {name: importlib.import_module(f"ingestion.sandbox.apis.{name}") for name in API_MODULES}
+    return {name: importlib.import_module(f"sandbox.apis.{name}") for name in API_MODULES}
 
 
 def bad_records(ctx: SandboxContext) -> list[BadRecord]:

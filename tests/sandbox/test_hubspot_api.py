@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from ingestion.sandbox.world import World
+from sandbox.world import World
 
 SPECS = (
     Path(__file__).resolve().parents[2] / "fixtures/vendor_reference/api-samples/hubspot-openapi"
@@ -464,7 +464,7 @@ def test_pipelines_owners_properties_and_v4_associations(sandbox, http, hubspot_
 
 
 def test_v4_batch_read_of_associations(sandbox, http, hubspot_auth, monkeypatch):
-    from ingestion.sandbox.apis import hubspot as api
+    from sandbox.apis import hubspot as api
 
     base = sandbox.base_urls["hubspot"]
     headers = hubspot_auth(sandbox)

@@ -72,15 +72,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.apis._common import (
+from sandbox.apis._common import (
     bearer_token,
     epoch_ms,
     iso_ms,
     parse_instant,
     stream_json_object,
 )
-from ingestion.sandbox.faults import BadRecord
-from ingestion.sandbox.world import HUBSPOT_STAGES, World
+from sandbox.faults import BadRecord
+from sandbox.world import HUBSPOT_STAGES, World
 
 OBJECTS = ("contacts", "companies", "deals")
 ID_BASE = {"contacts": 100_001, "companies": 5_000_001, "deals": 9_000_001}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 
 SMALL_SEED = 5
 SMALL_SCALE = 600

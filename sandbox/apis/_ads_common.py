@@ -29,8 +29,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from ingestion.sandbox.faults import BadRecord
-from ingestion.sandbox.world import AdAccount, AdCampaign, World
+from sandbox.faults import BadRecord
+from sandbox.world import AdAccount, AdCampaign, World
 
 #: rows of the last N account-local days gain a property under ``new_property``
 NEW_PROPERTY_DAYS = 7

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ingestion.sandbox.rules import CANONICAL_STAGES, Settings
-from ingestion.sandbox.truth import (
+from sandbox.rules import CANONICAL_STAGES, Settings
+from sandbox.truth import (
     TABLES,
     FxTable,
     MissingFxRate,
@@ -21,8 +21,8 @@ from ingestion.sandbox.truth import (
     spend_rows,
     write_truth,
 )
-from ingestion.sandbox.truth_attribution import MODELS, attribute
-from ingestion.sandbox.world import (
+from sandbox.truth_attribution import MODELS, attribute
+from sandbox.world import (
     Company,
     CompanyBundle,
     Deal,

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from ingestion.sandbox.apis import fx
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.apis import fx
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 
 WORLD = World(seed=5, scale=300, start=date(2025, 1, 1), end=date(2025, 2, 20))
 

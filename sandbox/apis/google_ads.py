@@ -55,9 +55,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.apis import _ads_common as ads
-from ingestion.sandbox.apis._common import bearer_token
-from ingestion.sandbox.faults import BadRecord
+from sandbox.apis import _ads_common as ads
+from sandbox.apis._common import bearer_token
+from sandbox.faults import BadRecord
 
 PLATFORM = "google_ads"
 BATCH_SIZE = 10_000

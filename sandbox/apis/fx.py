@@ -34,8 +34,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.faults import BadRecord
-from ingestion.sandbox.world import FX_BASE, World
+from sandbox.faults import BadRecord
+from sandbox.world import FX_BASE, World
 
 SOURCE = "fx"
 NAMES = {"EUR": "Euro", "GBP": "British Pound", "USD": "United States Dollar"}

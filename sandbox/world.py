@@ -19,8 +19,8 @@ Everything is a pure function of the seed and an entity's index:
   restated to their final values as the world advances.
 
 The world holds "truth" in source-neutral terms (canonical stages, channels, the human behind
-each record). ``ingestion/sandbox/apis`` turns it into the vendors' wire shapes and
-``ingestion/sandbox/truth.py`` computes the certified metrics from it.
+each record). ``sandbox/apis`` turns it into the vendors' wire shapes and
+``sandbox/truth.py`` computes the certified metrics from it.
 """
 
 from __future__ import annotations

@@ -59,9 +59,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.apis import _ads_common as ads
-from ingestion.sandbox.apis._common import bearer_token
-from ingestion.sandbox.faults import BadRecord
+from sandbox.apis import _ads_common as ads
+from sandbox.apis._common import bearer_token
+from sandbox.faults import BadRecord
 
 PLATFORM = "microsoft_ads"
 PENDING_POLLS = 1

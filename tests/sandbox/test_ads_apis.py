@@ -11,10 +11,10 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from ingestion.sandbox.apis import _ads_common as ads
-from ingestion.sandbox.faults import FaultPlan
-from ingestion.sandbox.server import SandboxServer
-from ingestion.sandbox.world import World
+from sandbox.apis import _ads_common as ads
+from sandbox.faults import FaultPlan
+from sandbox.server import SandboxServer
+from sandbox.world import World
 
 WORLD = World(seed=11, scale=400, start=date(2025, 1, 1), end=date(2025, 2, 20))
 AD_KINDS = frozenset({"negative_spend", "null_id", "unknown_currency", "future_date"})
@@ -113,7 +113,7 @@ def test_google_ads_window_is_the_world(clean, customer):
 
 
 def test_google_ads_shapes_batches_and_other_queries(clean, monkeypatch):
-    from ingestion.sandbox.apis import google_ads
+    from sandbox.apis import google_ads
 
     monkeypatch.setattr(google_ads, "BATCH_SIZE", 7)
     until = latest_day(WORLD, "1234567890")

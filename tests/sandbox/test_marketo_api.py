@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingestion.sandbox.world import World
+from sandbox.world import World
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures/vendor_reference/api-samples/marketo"
 TYPES = "1,2,11,13,104"

@@ -45,8 +45,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from ingestion.sandbox.apis import _ads_common as ads
-from ingestion.sandbox.faults import BadRecord
+from sandbox.apis import _ads_common as ads
+from sandbox.faults import BadRecord
 
 PLATFORM = "meta"
 DEFAULT_LIMIT = 25

@@ -2,7 +2,7 @@
 
 These mirror the defaults of ``docs/metrics.md`` (and the dbt seeds ``channels``,
 ``channel_rules`` and ``lifecycle_stage_map`` that implement them). The ground truth
-(``ingestion/sandbox/truth.py``) evaluates them in Python, independently of dbt.
+(``sandbox/truth.py``) evaluates them in Python, independently of dbt.
 
 Matching conventions (the dbt layer applies the same ones):
 

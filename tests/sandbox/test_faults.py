@@ -7,8 +7,8 @@ import time
 
 import requests
 
-from ingestion.sandbox.faults import BAD_RECORD_KINDS, FaultPlan
-from ingestion.sandbox.world import World
+from sandbox.faults import BAD_RECORD_KINDS, FaultPlan
+from sandbox.world import World
 
 WORLD = World(seed=5, scale=300)
 HUBSPOT_KINDS = {

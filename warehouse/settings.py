@@ -1,0 +1,71 @@
+"""Paths and the warehouse switch: read by every layer, at call time, never at import time.
+
+* ``WAREHOUSE_PATH`` (default ``data/warehouse.duckdb`` under the project): the DuckDB warehouse
+  every source loads into and dbt builds in (the working copy);
+* ``CERTIFIED_PATH`` (beside it, ``certified.duckdb``): the published certified tables;
+* ``DLT_PIPELINES_DIR`` (beside it): dlt's state and pending loads;
+* ``WAREHOUSE_TARGET`` (default ``duckdb``): the one switch that chooses the warehouse for the
+  loads (dlt's destination), dbt (the profile's target) and Great Expectations: ``duckdb`` or
+  ``postgres`` (the portability target). Postgres is ``WAREHOUSE_POSTGRES_URL``
+  (``postgresql://user:password@host:port/database``) or, when that is not set, the
+  ``PGHOST``/``PGPORT``/``PGUSER``/``PGPASSWORD``/``PGDATABASE`` settings the dbt ``postgres``
+  target reads, with the same defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+
+#: the warehouses the project runs on (``WAREHOUSE_TARGET``)
+DESTINATIONS = ("duckdb", "postgres")
+TARGET_SETTING = "WAREHOUSE_TARGET"
+
+
+def warehouse_path() -> Path:
+    """Read at call time, never at import time, so tests can point it elsewhere. A relative
+    path is taken from the project folder, whatever the current folder of the reader."""
+    path = Path(os.environ.get("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb"))
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def certified_path() -> Path:
+    """The published certified database that BI reads, beside the warehouse by default.
+
+    dbt builds the certified tables in the warehouse (the working copy); only a run whose
+    blocking checks all passed copies them here, swapping the whole file in by atomic rename.
+    """
+    default = warehouse_path().parent / "certified.duckdb"
+    return Path(os.environ.get("CERTIFIED_PATH", default))
+
+
+def pipelines_dir() -> Path:
+    """dlt's working folder (state, pending packages), beside the warehouse by default."""
+    default = warehouse_path().parent / "dlt_pipelines"
+    return Path(os.environ.get("DLT_PIPELINES_DIR", default))
+
+
+def warehouse_target() -> str:
+    """``WAREHOUSE_TARGET`` (default ``duckdb``), read at call time."""
+    name = os.environ.get(TARGET_SETTING, "").strip().lower() or "duckdb"
+    if name not in DESTINATIONS:
+        raise ValueError(f"{TARGET_SETTING}={name!r}: expected one of {', '.join(DESTINATIONS)}")
+    return name
+
+
+def postgres_url() -> str:
+    """The Postgres server of the warehouse: ``WAREHOUSE_POSTGRES_URL``, else the PG* settings
+    (with the defaults of the dbt ``postgres`` target)."""
+    if url := os.environ.get("WAREHOUSE_POSTGRES_URL"):
+        return url
+    env = os.environ.get
+    user = quote(env("PGUSER", "postgres"), safe="")
+    password = env("PGPASSWORD", "")
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host, port = env("PGHOST", "127.0.0.1"), env("PGPORT", "5432")
+    database = quote(env("PGDATABASE", "marketing"), safe="")
+    return f"postgresql://{auth}@{host}:{port}/{database}"
