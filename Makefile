@@ -31,9 +31,15 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 MANIFEST := dbt_project/target/manifest.json
+DBT_REGISTRY := dbt_project/macros/generated/source_registry.sql
+
+# dbt's copy of the source registry (warehouse/sources.yml), regenerated when the registry changes
+$(DBT_REGISTRY): $(VENV)/.installed warehouse/sources.yml warehouse/sources.py
+	$(PY) -m warehouse.sources
+	@touch $@
 
 # dagster-dbt reads the manifest: prepared here, once per change, not on every definitions load
-$(MANIFEST): $(VENV)/.installed $(DBT_FILES)
+$(MANIFEST): $(VENV)/.installed $(DBT_REGISTRY) $(DBT_FILES)
 	$(VENV)/bin/dagster-dbt project prepare-and-package --file orchestration/dbt_project.py
 	@touch $@
 
@@ -66,7 +72,7 @@ reports/node_modules/.package-lock.json: reports/package.json reports/package-lo
 reports-setup: reports/node_modules/.package-lock.json  ## install the Evidence site's Node.js packages
 
 reports: setup reports-setup  ## build the report site on the published certified file (reports/build)
-	$(PY) -c "from ingestion.warehouse import certified_path; from orchestration.defs.reports import build_site; b = build_site(certified_path()); print(f'built {b.pages} in {b.build_seconds:.0f} s: serve {b.site}')"
+	$(PY) -c "from warehouse.settings import certified_path; from orchestration.defs.reports import build_site; b = build_site(certified_path()); print(f'built {b.pages} in {b.build_seconds:.0f} s: serve {b.site}')"
 
 # the report tests open every page in Debian's chromium: installed here when missing
 browser:  ## install Debian's chromium when missing (for the report tests)

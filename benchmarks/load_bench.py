@@ -9,7 +9,6 @@ loader's peak memory is its own; both peaks are reported.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import subprocess
@@ -26,7 +25,8 @@ from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_res
 def measure_load(workdir: Path, env_file: Path) -> dict:
     from sandbox.connect import source_env
     from sandbox.world import World
-    from ingestion.warehouse import SOURCES, pipeline
+    from ingestion.destination import pipeline
+    from warehouse.sources import registry
 
     served = json.loads(env_file.read_text())
     world = World(seed=served["world"]["seed"], scale=served["world"]["scale"])
@@ -34,8 +34,8 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
     os.environ["WAREHOUSE_PATH"] = str(workdir / "warehouse.duckdb")
     os.environ["DLT_PIPELINES_DIR"] = str(workdir / "dlt_pipelines")
     per_source = {}
-    for name in SOURCES:
-        make = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+    for name, src in registry().items():
+        make = src.dlt_source()
         started = time.perf_counter()
         p = pipeline(name)
         p.run(make())

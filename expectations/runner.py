@@ -8,7 +8,7 @@ asset per table (every metric is a SQL query in the warehouse; no table is pulle
 and builds the Data Docs into :func:`quality_docs_dir`.
 
 Certified suites with a ``row_count_band`` also compare the table's row count with the previous
-publication (``ingestion.warehouse.certified_path()``): a sudden drop fails. With no previous
+publication (``warehouse.settings.certified_path()``): a sudden drop fails. With no previous
 publication, or on Postgres, that rule is left out with a note.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from expectations.suites import Rule, Suite, all_suites
-from ingestion.warehouse import certified_path, warehouse_target, postgres_url
-from ingestion.warehouse import warehouse_path as _warehouse_path
+from warehouse.settings import certified_path, postgres_url, warehouse_target
+from warehouse.settings import warehouse_path as _warehouse_path
 
 DOCS_SITE = "quality"
 #: Great Expectations' validation results (JSON), kept in the Data Docs folder under this name

@@ -2,7 +2,7 @@
 
 dbt builds the certified tables in the warehouse (schema ``certified``): the working copy, which
 a run rewrites table by table. Readers never open it. They open the published database
-(``ingestion.warehouse.certified_path()``, ``data/certified.duckdb`` by default), which only
+(``warehouse.settings.certified_path()``, ``data/certified.duckdb`` by default), which only
 :func:`publish` writes, after every blocking check of the run has passed:
 
 1. every working certified table and the publication log are copied into a new DuckDB file
@@ -40,7 +40,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import SOURCES, certified_path, dataset_name, warehouse_path
+from warehouse.settings import certified_path, warehouse_path
+from warehouse.sources import enabled_sources, source
 
 SCHEMA = "certified"
 AUDIT_SCHEMA = "audit"
@@ -108,8 +109,8 @@ def certified_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None)
 def source_freshness(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """Each source's last successful dlt load (UTC, ISO 8601), or None if never loaded."""
     out: dict[str, str | None] = {}
-    for source in SOURCES:
-        schema = dataset_name(source)
+    for name in enabled_sources():
+        schema = source(name).dataset
         exists = con.execute(
             "select count(*) from information_schema.tables"
             " where table_schema = ? and table_name = '_dlt_loads'",
@@ -120,7 +121,7 @@ def source_freshness(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
             last = con.execute(
                 f"select max(inserted_at) from {schema}._dlt_loads where status = 0"
             ).fetchone()[0]
-        out[source] = last.astimezone(UTC).isoformat() if last else None
+        out[name] = last.astimezone(UTC).isoformat() if last else None
     return out
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import warehouse_path
+from warehouse.settings import warehouse_path
 
 RELATION = "quarantine.quarantine_records"
 

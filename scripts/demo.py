@@ -67,7 +67,7 @@ def main() -> int:
     say("results:")
     say(f"  warehouse (DuckDB): {warehouse}")
     _print_tables(warehouse)
-    from ingestion.warehouse import certified_path
+    from warehouse.settings import certified_path
 
     say(f"  published certified tables (what BI reads): {certified_path()}")
     say(f"  the simulator's ground truth for this world: {truth_dir}/")

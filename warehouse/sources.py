@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ class Source:
     sandbox: str
     tables: dict[str, tuple[str, ...]]
     dbt: dict[str, str]
+    record_rules: dict = field(default_factory=dict)
 
     @property
     def dataset(self) -> str:
@@ -97,6 +98,7 @@ def _load(path: Path) -> dict[str, Source]:
             sandbox=entry["sandbox"],
             tables={t: tuple(k) for t, k in entry["tables"].items()},
             dbt=dict(entry.get("dbt") or {}),
+            record_rules=dict(entry.get("record_rules") or {}),
         )
     return out
 
@@ -172,9 +174,15 @@ def disabled_env(enabled: list[str]) -> dict[str, str]:
 
 
 def dbt_registry() -> dict[str, dict]:
-    """What dbt needs of the registry: kind, raw tables and the unioned staging models."""
+    """What dbt needs of the registry: kind, raw tables, the unioned staging models and the
+    record rules of the raw tables."""
     return {
-        name: {"kind": src.kind, "tables": list(src.tables), "models": src.dbt}
+        name: {
+            "kind": src.kind,
+            "tables": list(src.tables),
+            "models": src.dbt,
+            "record_rules": src.record_rules,
+        }
         for name, src in registry().items()
     }
 

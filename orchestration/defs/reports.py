@@ -1,6 +1,6 @@
 """Reports layer: the Evidence site (``reports/``) built on the published certified tables.
 
-The site reads only the certified database file (``ingestion.warehouse.certified_path()``), never
+The site reads only the certified database file (``warehouse.settings.certified_path()``), never
 the warehouse, so its asset is not in the warehouse's concurrency pool. ``npm run sources``
 copies the certified tables out of that file, ``npm run build`` renders every page to static
 files in ``reports/build``, which any static web server can serve.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.warehouse import certified_path
+from warehouse.settings import certified_path
 from orchestration.defs.publish import PUBLISHED_KEY
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"

@@ -26,7 +26,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingestion.warehouse import warehouse_path
+from warehouse.settings import warehouse_path
 from orchestration.dbt_project import dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 

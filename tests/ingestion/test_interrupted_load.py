@@ -14,17 +14,16 @@ from sandbox.connect import source_env
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from ingestion.warehouse import SOURCES
+from warehouse.sources import registry
 from tests.support.pipeline import load_sources, warehouse_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 LOADER = """
-import importlib
-from ingestion.warehouse import SOURCES, pipeline
-for name in SOURCES:
-    source = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
-    pipeline(name).run(source())
+from ingestion.destination import pipeline
+from warehouse.sources import registry
+for name, src in registry().items():
+    pipeline(name).run(src.dlt_source()())
     print("loaded", name, flush=True)
 """
 
@@ -71,14 +70,14 @@ def test_a_killed_load_run_again_ends_with_exactly_the_rows_of_an_uninterrupted_
             [sys.executable, "-c", LOADER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
         )
         first = loader.stdout.readline().strip()
-        assert first == f"loaded {SOURCES[0]}"
+        assert first == f"loaded {list(registry())[0]}"
         time.sleep(2.0)  # the second source (Marketo: token, bulk extract, activities) is loading
         assert loader.poll() is None, "the load ended before it could be interrupted"
         loader.send_signal(signal.SIGKILL)
         loader.wait(timeout=30)
         assert loader.returncode == -signal.SIGKILL
         rest = loader.stdout.read()
-        assert f"loaded {SOURCES[1]}" not in rest
+        assert f"loaded {list(registry())[1]}" not in rest
 
         again = subprocess.run(
             [sys.executable, "-c", LOADER], cwd=ROOT, env=env, capture_output=True, text=True,

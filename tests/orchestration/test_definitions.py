@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from ingestion.warehouse import SOURCES
+from warehouse.sources import registry
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 
 
@@ -20,7 +20,7 @@ def _keys(graph):
 
 def test_every_source_has_raw_assets_keyed_like_the_warehouse(asset_graph):
     raw = {key: node for key, node in _keys(asset_graph).items() if key.startswith("raw/")}
-    assert {key.split("/")[1] for key in raw} == set(SOURCES)
+    assert {key.split("/")[1] for key in raw} == set(registry())
     for key, node in raw.items():
         _, source, table = key.split("/")
         assert node.group_name == f"raw_{source}", key

@@ -1,6 +1,6 @@
 """The published certified database, for the reports and their tests.
 
-BI reads only the file at ``ingestion.warehouse.certified_path()``, which the publish step writes
+BI reads only the file at ``warehouse.settings.certified_path()``, which the publish step writes
 (``orchestration.publication``). The tests publish a dbt-built warehouse the same way, with the
 build's dbt test results recorded as the publication's checks.
 """

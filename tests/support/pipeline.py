@@ -6,74 +6,24 @@ from the code under test.
 
 from __future__ import annotations
 
-import importlib
+import json
 import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from sandbox.connect import source_env
-from sandbox.faults import FaultPlan
-from sandbox.server import SandboxServer
-from sandbox.world import World
-from ingestion.warehouse import SOURCES, pipeline
+from sandbox.loading import environment, load_sources, load_world, warehouse_env
+
+__all__ = ["environment", "load_sources", "load_world", "warehouse_env", "dbt", "read_table"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 DBT = str(Path(sys.executable).parent / "dbt")
-
-
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a block, then restore them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def warehouse_env(workdir: Path) -> dict[str, str]:
-    return {
-        "WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
-        "DLT_PIPELINES_DIR": str(workdir / "dlt_pipelines"),
-    }
-
-
-def load_sources(
-    server: SandboxServer, workdir: Path, sources: Iterable[str] = SOURCES
-) -> dict[str, dict[str, int]]:
-    """Run every source's dlt pipeline against a running sandbox; rows loaded per table."""
-    counts = {}
-    env = {
-        **warehouse_env(workdir),
-        **source_env(server.base_urls, server.credentials, server.world),
-    }
-    with environment(env):
-        for name in sources:
-            make = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
-            p = pipeline(name)
-            p.run(make())
-            counts[name] = dict(p.last_trace.last_normalize_info.row_counts)
-    return counts
-
-
-def load_world(
-    world: World, workdir: Path, faults: FaultPlan | None = None
-) -> dict[str, dict[str, int]]:
-    with SandboxServer(world, faults=faults) as server:
-        return load_sources(server, workdir)
 
 
 def dbt(
@@ -90,8 +40,6 @@ def dbt(
         "--target", target,
     ]  # fmt: skip
     if vars:
-        import json
-
         command += ["--vars", json.dumps(dict(vars))]
     env = {**os.environ, **warehouse_env(workdir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
            **(extra_env or {})}  # fmt: skip
