@@ -40,8 +40,8 @@ def progress(message: str) -> None:
 
 def load(scale: int, seed: int, advance_days: int, keep: Path) -> tuple[Path, Path]:
     """The raw warehouse before and after the advance (workdirs with a dlt state), cached."""
-    from sandbox.world import World
     from sandbox.loading import load_world
+    from sandbox.world import World
 
     world = World(seed=seed, scale=scale)
     before = replace(world, as_of=world.today - timedelta(days=advance_days))

@@ -23,9 +23,9 @@ from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_res
 
 
 def measure_load(workdir: Path, env_file: Path) -> dict:
+    from ingestion.destination import pipeline
     from sandbox.connect import source_env
     from sandbox.world import World
-    from ingestion.destination import pipeline
     from warehouse.sources import registry
 
     served = json.loads(env_file.read_text())

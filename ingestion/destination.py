@@ -1,6 +1,6 @@
 """Where every source lands: the dlt destination and one dlt pipeline per source.
 
-Each source loads into its own dataset (``raw_hubspot``, ``raw_google_ads``, ...) through its own
+Each source loads into its own dataset (``raw_<source>``) through its own
 dlt pipeline, so a source's state (incremental cursors, pending loads) is kept apart from the
 others'. Paths and the warehouse switch come from :mod:`warehouse.settings`.
 """

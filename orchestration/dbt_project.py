@@ -3,13 +3,41 @@
 The manifest is prepared once, when the project is set up or its files change (`make` runs
 `dbt parse` through ``prepare``), never on every load of the definitions. ``dagster dev``
 re-prepares it when the code changes (``prepare_if_dev``).
+
+Which sources are enabled (``warehouse.sources``) reaches dbt as one var per source,
+``<name>_enabled``, on every command: the parse that makes the manifest (so the asset graph has
+exactly the enabled sources' models) and every build. A manifest for every source enabled lives
+in ``target/``; one for another set of sources in ``target/sources-<digest>/``, prepared the
+first time the definitions load with that set.
 """
 
-from pathlib import Path
+import hashlib
+import json
 
 from dagster_dbt import DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+from warehouse.settings import DBT_PROJECT_DIR
+from warehouse.sources import dbt_vars
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+#: ``<name>_enabled`` for every registered source, read when the definitions load
+DBT_VARS = dbt_vars()
+DBT_VARS_ARG = json.dumps(DBT_VARS, sort_keys=True)
+
+
+def _target_path() -> str:
+    if all(DBT_VARS.values()):
+        return "target"
+    digest = hashlib.sha1(DBT_VARS_ARG.encode()).hexdigest()[:10]
+    return f"target/sources-{digest}"
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=_target_path(),
+    prepare_project_cli_args=["parse", "--quiet", "--vars", DBT_VARS_ARG],
+)
 dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    # a set of sources this checkout has not parsed yet (``make setup`` parses the current one)
+    dbt_project.preparer.prepare(dbt_project)

@@ -7,10 +7,14 @@ certified tables.
 A dlt source resolves its configuration (base URL, credentials) when it is called. The
 definitions must load on a machine with no credentials at all (CI, a new analytics engineer's
 laptop), so the source used to *describe* the assets is built with placeholders, and the source
-that *runs* is built inside the run, where a missing setting fails with dlt's message naming it.
+that *runs* is built inside the run.
+
+Only the enabled sources (``warehouse.sources``: ``SOURCES__<NAME>__ENABLED``, enabled unless
+set false) have assets. A source that is enabled but not configured fails its step at once with
+a message naming the settings to set (or the switch to disable it), and a configuration error is
+never retried: retrying cannot make a missing setting appear.
 """
 
-import importlib
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -21,8 +25,9 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from ingestion.warehouse import SOURCES, pipeline
+from ingestion.destination import pipeline
 from orchestration.warehouse_lock import WAREHOUSE_POOL
+from warehouse.sources import Source, enabled_sources, source
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,7 @@ class RawTranslator(DagsterDltTranslator):
 
 
 def source_function(name: str) -> Callable[..., dlt.sources.DltSource]:
-    return getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+    return source(name).dlt_source()
 
 
 def describe_source(name: str) -> dlt.sources.DltSource:
@@ -79,13 +84,31 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         where = "the sandbox" if uses_sandbox(name) else "the configured account"
         context.log.info(f"{name}: loading from {where}")
+        configured = configured_source(source(name))
         load = pipeline(name)
-        for result in dlt.run(
-            context=context, dlt_source=source_function(name)(), dlt_pipeline=load
-        ):
+        for result in dlt.run(context=context, dlt_source=configured, dlt_pipeline=load):
             yield with_load_metadata(result, load)
 
     return _load
+
+
+def configured_source(src: Source) -> dlt.sources.DltSource:
+    """The source with its settings, or a failure naming every missing one (never retried)."""
+    try:
+        return src.dlt_source()()
+    except ConfigFieldMissingException as missing:
+        fields = sorted(missing.fields)
+        settings = ", ".join(src.setting_name(f) for f in fields)
+        raise dg.Failure(
+            description=(
+                f"{src.name} is enabled but not configured: set {settings} "
+                f"(environment, or {', '.join(fields)} under [sources.{src.name}] in "
+                f".dlt/secrets.toml or .dlt/config.toml), or disable the source with "
+                f"{src.enabled_setting}=false"
+            ),
+            metadata={"source": src.name, "missing_settings": settings},
+            allow_retries=False,
+        ) from None
 
 
 def with_load_metadata(result, load: dlt.Pipeline):
@@ -109,23 +132,14 @@ def with_load_metadata(result, load: dlt.Pipeline):
     )
 
 
-def available_sources() -> list[str]:
-    """Sources whose dlt package exists (the list grows as sources are added)."""
-    out = []
-    for name in SOURCES:
-        try:
-            source_function(name)
-        except (ImportError, AttributeError):
-            continue
-        out.append(name)
-    return out
+#: the sources this deployment loads, read when the definitions load
+ENABLED = enabled_sources()
 
-
-raw_assets = [_build_assets(name) for name in available_sources()]
+raw_assets = [_build_assets(name) for name in ENABLED]
 
 raw_job = dg.define_asset_job(
     "load_raw",
-    selection=dg.AssetSelection.groups(*(f"raw_{n}" for n in available_sources())),
+    selection=dg.AssetSelection.groups(*(source(n).group for n in ENABLED)),
     description="Load every source system into the warehouse's raw datasets.",
 )
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from warehouse.settings import certified_path
 from orchestration.defs.publish import PUBLISHED_KEY
+from warehouse.settings import certified_path
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 

@@ -1,9 +1,10 @@
 """When things run: a daily run of everything, a frequent ad-spend refresh, freshness checks.
 
 * ``daily_pipeline`` (06:00 UTC): every load, dbt, the checks, the publication, the reports.
-* ``ad_spend_refresh`` (every 4 hours): the ad platforms and FX rates, and everything downstream
-  of them (spend models, the certified tables that use spend, publication, reports), so
-  pacing against budget is at most a few hours old during the day.
+* ``ad_spend_refresh`` (every 4 hours): the enabled sources whose registry entry says
+  ``schedule: ad_spend`` (the ad platforms and FX rates), and everything downstream of them
+  (spend models, the certified tables that use spend, publication, reports), so pacing against
+  budget is at most a few hours old during the day.
 * Retries: a step that fails is retried up to 3 times with exponential backoff (30 s, 60 s,
   120 s) before the run fails; the sources already retry HTTP errors themselves
   (``.dlt/config.toml``), so this covers what is left: a dropped connection, a locked file.
@@ -20,9 +21,12 @@ from datetime import timedelta
 
 import dagster as dg
 
+from orchestration.defs.ingestion import ENABLED
 from orchestration.defs.publish import PUBLISHED_KEY
+from warehouse.sources import source
 
-AD_SOURCES = ("google_ads", "meta", "linkedin", "microsoft_ads", "fx")
+#: the enabled sources refreshed every 4 hours as well as daily
+AD_SPEND_SOURCES = [name for name in ENABLED if source(name).schedule == "ad_spend"]
 STALE_AFTER = timedelta(hours=30)
 
 RETRIES = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL)
@@ -34,19 +38,25 @@ daily_pipeline = dg.define_asset_job(
     op_retry_policy=RETRIES,
 )
 
-ad_spend_refresh = dg.define_asset_job(
-    "ad_spend_refresh",
-    selection=dg.AssetSelection.groups(*(f"raw_{s}" for s in AD_SOURCES)).downstream(),
-    description="The ad platforms and FX rates, and everything downstream of them.",
-    op_retry_policy=RETRIES,
-)
-
+jobs = [daily_pipeline]
 schedules = [
     dg.ScheduleDefinition(job=daily_pipeline, cron_schedule="0 6 * * *", execution_timezone="UTC"),
-    dg.ScheduleDefinition(
-        job=ad_spend_refresh, cron_schedule="0 */4 * * *", execution_timezone="UTC"
-    ),
 ]
+if AD_SPEND_SOURCES:  # a team with no ad platform and no FX feed has nothing to refresh
+    ad_spend_refresh = dg.define_asset_job(
+        "ad_spend_refresh",
+        selection=dg.AssetSelection.groups(
+            *(source(name).group for name in AD_SPEND_SOURCES)
+        ).downstream(),
+        description="The ad platforms and FX rates, and everything downstream of them.",
+        op_retry_policy=RETRIES,
+    )
+    jobs.append(ad_spend_refresh)
+    schedules.append(
+        dg.ScheduleDefinition(
+            job=ad_spend_refresh, cron_schedule="0 */4 * * *", execution_timezone="UTC"
+        )
+    )
 
 
 def _raw_keys() -> list[dg.AssetKey]:
@@ -61,7 +71,7 @@ freshness_checks = dg.build_last_update_freshness_checks(
 freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)
 
 defs = dg.Definitions(
-    jobs=[daily_pipeline, ad_spend_refresh],
+    jobs=jobs,
     schedules=schedules,
     asset_checks=freshness_checks,
     sensors=[freshness_sensor],

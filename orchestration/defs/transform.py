@@ -26,9 +26,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from warehouse.settings import warehouse_path
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
+from warehouse.settings import warehouse_path
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -68,7 +68,8 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # the profile reads the warehouse path from the environment, like the loads do
     os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
-    yield from dbt.cli(["build"], context=context).stream()
+    # the enabled sources, as one var per source (the manifest was parsed with the same)
+    yield from dbt.cli(["build", "--vars", DBT_VARS_ARG], context=context).stream()
 
 
 # the dbt installed beside this interpreter, whether or not the virtualenv is on PATH

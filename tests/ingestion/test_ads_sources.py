@@ -7,7 +7,6 @@ fails naming the table and column, and a bad credential fails at once without le
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ import pytest
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion.destination import pipeline
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from ingestion.destination import pipeline
+from warehouse.sources import source as registry_source
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
 CENT = Decimal("0.01")
@@ -106,7 +106,7 @@ def connect(server: SandboxServer, monkeypatch, name: str, **override: str) -> N
 
 
 def run(name: str) -> None:
-    source = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+    source = registry_source(name).dlt_source()
     pipeline(name).run(source(**SOURCE_ARGS.get(name, {})))
 
 
@@ -251,7 +251,7 @@ def test_a_missing_credential_names_the_setting(name, warehouse, monkeypatch):
     for key in ("ACCESS_TOKEN", "DEVELOPER_TOKEN"):
         monkeypatch.delenv(f"SOURCES__{name.upper()}__{key}", raising=False)
     monkeypatch.setenv(f"SOURCES__{name.upper()}__{platform.ids_setting}", '["1"]')
-    source = getattr(importlib.import_module(f"ingestion.{name}"), f"{name}_source")
+    source = registry_source(name).dlt_source()
     with pytest.raises(ConfigFieldMissingException) as missing:
         source()
     assert f"SOURCES__{name.upper()}__ACCESS_TOKEN" in str(missing.value)
