@@ -29,7 +29,11 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
     from warehouse.sources import registry
 
     served = json.loads(env_file.read_text())
-    world = World(seed=served["world"]["seed"], scale=served["world"]["scale"])
+    world = World(
+        seed=served["world"]["seed"],
+        scale=served["world"]["scale"],
+        systems=served["world"].get("systems"),
+    )
     os.environ.update(source_env(served["base_urls"], served["credentials"], world))
     os.environ["WAREHOUSE_PATH"] = str(workdir / "warehouse.duckdb")
     os.environ["DLT_PIPELINES_DIR"] = str(workdir / "dlt_pipelines")

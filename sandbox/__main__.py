@@ -1,11 +1,14 @@
 """Run the sandbox APIs from the command line.
 
     python -m sandbox serve --seed 7 --scale 1000 [--port 0] [--as-of 2025-07-01]
+        [--systems hubspot,google_ads,fx]
         [--faults "rate_limit_every=5,bad_records=null_id+future_date"] [--env-file sandbox.json]
 
-Prints the base URL of every API and, with ``--env-file``, writes a JSON file with the base
-URLs and the (fresh, random) credentials so that a demo or a pipeline run can read them. Runs
-until SIGINT or SIGTERM.
+``--systems`` gives the organisation only some of the registered source systems (default: every
+one; see ``World``): only their APIs are served. Prints the base URL of every served API and,
+with ``--env-file``, writes a JSON file with the base URLs, the (fresh, random) credentials and
+the world (seed, scale, systems) so that a demo or a pipeline run can read them. Runs until
+SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
-from sandbox.world import World
+from sandbox.world import World, parse_systems
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
     serve.add_argument("--end", type=date.fromisoformat, default=date(2025, 7, 1))
     serve.add_argument("--as-of", type=date.fromisoformat, default=None)
+    serve.add_argument(
+        "--systems", type=parse_systems, default=None,
+        help="the world's source systems, comma-separated (default: every registered one)",
+    )  # fmt: skip
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0: a free port")
     serve.add_argument("--faults", default="", help='e.g. "rate_limit_every=5,new_property=1"')
@@ -42,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace) -> int:
     world = World(
-        seed=args.seed, scale=args.scale, start=args.start, end=args.end, as_of=args.as_of
+        seed=args.seed,
+        scale=args.scale,
+        start=args.start,
+        end=args.end,
+        as_of=args.as_of,
+        systems=args.systems,
     )
     plan = FaultPlan.parse(args.faults)
     stop = threading.Event()
@@ -59,6 +71,7 @@ def serve(args: argparse.Namespace) -> int:
                     "seed": world.seed,
                     "scale": world.scale,
                     "today": world.today.isoformat(),
+                    "systems": list(world.system_names),
                 },
                 "faults": args.faults,
             }
@@ -68,7 +81,10 @@ def serve(args: argparse.Namespace) -> int:
             with os.fdopen(fd, "w") as fh:
                 json.dump(payload, fh, indent=2)
             tmp.replace(args.env_file)
-        print(f"sandbox serving seed={world.seed} scale={world.scale} today={world.today}")
+        print(
+            f"sandbox serving seed={world.seed} scale={world.scale} today={world.today}"
+            f" systems={','.join(world.system_names)}"
+        )
         for name, url in sandbox.base_urls.items():
             print(f"  {name:<14} {url}")
         sys.stdout.flush()

@@ -1,43 +1,32 @@
-"""Point every source at a running sandbox: the environment a dlt run needs.
+"""Point the sources at a running sandbox: the environment a dlt run needs.
 
-This is the one place that knows how the sources' settings map onto a sandbox server. The demo,
-``make ui`` and the tests use it; a real deployment sets the same variables (or
-``.dlt/secrets.toml``) for real accounts instead.
+The demo, ``make ui`` and the tests use it; a real deployment sets the same variables (or
+``.dlt/secrets.toml``) for real accounts instead. How one source's settings map onto its sandbox
+API is that API module's business (``source_env(world, base_url, credentials)`` in
+``sandbox/apis/<name>.py``); this module only goes over the registered sources.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
-
+from sandbox.apis import modules as api_modules
 from sandbox.world import World
-
-#: per source, the config setting holding its account ids, and how to read them off the world
-ACCOUNT_SETTINGS = {
-    "google_ads": ("CUSTOMER_IDS", "google_ads"),
-    "meta": ("ACCOUNT_IDS", "meta"),
-    "linkedin": ("ACCOUNT_IDS", "linkedin"),
-    "microsoft_ads": ("ACCOUNT_IDS", "microsoft_ads"),
-}
+from warehouse.sources import disabled_env
 
 
 def source_env(
     base_urls: dict[str, str], credentials: dict[str, dict[str, str]], world: World
 ) -> dict[str, str]:
-    """``SOURCES__<SOURCE>__<SETTING>`` variables for every source served by the sandbox."""
+    """``SOURCES__<SOURCE>__<SETTING>`` variables for the world's systems served by a sandbox.
+
+    Every registered source gets ``SOURCES__<NAME>__ENABLED``: true exactly for the world's
+    systems, so a run pointed at the sandbox loads exactly the sources the world has.
+    """
     env: dict[str, str] = {}
-    for api, url in base_urls.items():
-        env[f"SOURCES__{api.upper()}__BASE_URL"] = url
-    for api, secrets in credentials.items():
-        for key, value in secrets.items():
-            env[f"SOURCES__{api.upper()}__{key.upper()}"] = value
-    for api, (setting, platform) in ACCOUNT_SETTINGS.items():
-        ids = [a.account_id for a in world.ad_accounts if a.platform == platform]
-        env[f"SOURCES__{api.upper()}__{setting}"] = json.dumps(ids)
-        # campaigns of the world may start up to three weeks before it does
-        env[f"SOURCES__{api.upper()}__START_DATE"] = (world.start - timedelta(days=30)).isoformat()
-    # rates from before the first spend day, so that every day has a rate on or before it
-    env["SOURCES__FX__START_DATE"] = (world.start - timedelta(days=40)).isoformat()
+    for name, module in api_modules(world.systems).items():
+        if name not in base_urls:
+            raise KeyError(f"no base URL for {name!r}: the sandbox does not serve it")
+        env.update(module.source_env(world, base_urls[name], credentials.get(name, {})))
+    env.update(disabled_env(list(world.system_names)))
     # the world's clock, for the rules that judge a record's date (dbt's `future_date`)
     env["WAREHOUSE_AS_OF"] = world.now.isoformat()
     return env

@@ -9,7 +9,8 @@ parallel clients see the same number of faults. A correct client always ends wit
 data as a run without faults.
 
 Data faults (a record repeated across pages, a new property, a changed type) and the catalogue
-of bad records are applied by each API module; ``FaultPlan`` only says which are on.
+of bad records are applied by each API module; ``FaultPlan`` only says which are on, and a fault
+of an API the world does not have (its source is not among ``World.systems``) never happens.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ BAD_RECORD_KINDS = (
 class BadRecord:
     """One injected bad record, as the API serves it: what a quarantine must name."""
 
-    source: str  # API module name: hubspot, marketo, google_ads, ...
+    source: str  # the registered source whose API serves it (warehouse/sources.yml)
     table: str  # the resource / table it arrives in: contacts, activities, campaign_days, ...
     record_id: str | None  # the record's id as served (None for a null-id record)
     kind: str  # one of BAD_RECORD_KINDS

@@ -16,7 +16,7 @@ from sandbox.connect import source_env
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from warehouse.sources import registry, source
+from warehouse.sources import source
 
 
 @contextmanager
@@ -44,15 +44,15 @@ def warehouse_env(workdir: Path) -> dict[str, str]:
 def load_sources(
     server: SandboxServer, workdir: Path, sources: Iterable[str] | None = None
 ) -> dict[str, dict[str, int]]:
-    """Run each source's dlt pipeline (every registered one by default) against a running
-    sandbox; rows loaded per table."""
+    """Run each source's dlt pipeline against a running sandbox (by default every system of the
+    served world, in the registry's order); rows loaded per table."""
     counts = {}
     env = {
         **warehouse_env(workdir),
         **source_env(server.base_urls, server.credentials, server.world),
     }
     with environment(env):
-        for name in registry() if sources is None else sources:
+        for name in server.world.system_names if sources is None else sources:
             p = pipeline(name)
             p.run(source(name).dlt_source()())
             counts[name] = dict(p.last_trace.last_normalize_info.row_counts)

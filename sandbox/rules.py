@@ -226,7 +226,7 @@ def campaign_key(
 
 # --- settings (dbt vars) -------------------------------------------------------------------------
 
-DEFAULT_BUDGET_PATH = Path(__file__).resolve().parents[2] / "dbt_project/seeds/marketing_budget.csv"
+DEFAULT_BUDGET_PATH = Path(__file__).resolve().parents[1] / "dbt_project/seeds/marketing_budget.csv"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,19 @@
 """The sandbox web server: one uvicorn server on 127.0.0.1 serving a world in the vendors' shapes.
 
-Each vendor API is mounted under its own prefix, which stands in for the vendor's host:
-``http://127.0.0.1:<port>/hubspot`` plays ``https://api.hubapi.com``, and so on. ``base_urls``
-gives the value to configure for each source (``SOURCES__HUBSPOT__BASE_URL`` and friends).
+Each vendor API is mounted under its own prefix, the source's registered name, which stands in
+for the vendor's host: ``http://127.0.0.1:<port>/hubspot`` plays ``https://api.hubapi.com``, and
+so on. ``base_urls`` gives the value to configure for each source (``SOURCES__HUBSPOT__BASE_URL``
+and friends; :mod:`sandbox.connect` makes the whole environment).
+
+The APIs are those of the world's systems (``world.systems``): each registered source names the
+module serving it (``sandbox:`` in ``warehouse/sources.yml``), and an absent system's API is not
+mounted (its prefix answers 404). An API module provides:
+
+* ``routes(ctx) -> list[BaseRoute]``: its endpoints, mounted under its prefix;
+* ``credentials() -> dict[str, str]``: fresh secrets in the vendor's shapes (setting -> value);
+* ``source_env(world, base_url, credentials) -> dict[str, str]``: the ``SOURCES__<NAME>__*``
+  settings that point its connector at the sandbox;
+* optionally ``bad_records(ctx)`` (the bad records it injects) and ``warm_up(ctx)``.
 
 Credentials are made fresh for every server (random), so a test can scan logs and artifacts for
 them; ``credentials`` holds them for the process that started the server.
@@ -10,10 +21,10 @@ them; ``credentials`` holds them for the process that started the server.
 
 from __future__ import annotations
 
-import secrets
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,30 +35,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from sandbox.apis import modules as api_modules
 from sandbox.faults import BadRecord, FaultInjector, FaultMiddleware, FaultPlan
 from sandbox.world import World
 
-#: API name -> module under sandbox.apis; each has `routes(ctx) -> list[BaseRoute]`
-API_MODULES = ("hubspot", "marketo", "google_ads", "meta", "linkedin", "microsoft_ads", "fx")
 
-
-def make_credentials() -> dict[str, dict[str, str]]:
-    """Fresh secrets for one server; the shapes are the vendors' own."""
-    return {
-        "hubspot": {"api_key": f"pat-na1-{secrets.token_hex(16)}"},
-        "marketo": {"client_id": secrets.token_hex(12), "client_secret": secrets.token_hex(20)},
-        "google_ads": {
-            "developer_token": secrets.token_urlsafe(16),
-            "access_token": f"ya29.{secrets.token_urlsafe(24)}",
-        },
-        "meta": {"access_token": f"EAAB{secrets.token_urlsafe(30)}"},
-        "linkedin": {"access_token": f"AQV{secrets.token_urlsafe(30)}"},
-        "microsoft_ads": {
-            "developer_token": secrets.token_hex(10),
-            "access_token": f"EwB{secrets.token_urlsafe(24)}",
-        },
-        "fx": {},
-    }
+def make_credentials(systems: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
+    """Fresh secrets for one server, per API of ``systems``; the shapes are the vendors' own."""
+    return {name: module.credentials() for name, module in api_modules(systems).items()}
 
 
 @dataclass
@@ -62,35 +57,44 @@ class SandboxContext:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def set_world(self, world: World) -> None:
+        if world.systems != self.world.systems:
+            raise ValueError(
+                f"the server serves {sorted(self.world.systems)}, not {sorted(world.systems)}"
+            )
         with self.lock:
             self.world = world
             self.state.clear()
 
-
-def api_modules() -> dict[str, Any]:
-    import importlib
-
-    return {name: importlib.import_module(f"sandbox.apis.{name}") for name in API_MODULES}
+    def api_modules(self) -> dict[str, Any]:
+        """The served APIs: those of the world's systems."""
+        return api_modules(self.world.systems)
 
 
 def bad_records(ctx: SandboxContext) -> list[BadRecord]:
-    """Every bad record the served world carries under the fault plan, over all APIs.
+    """Every bad record the served world carries under the fault plan, over the served APIs.
 
     An API module that injects bad records defines ``bad_records(ctx) -> list[BadRecord]``.
     """
     out: list[BadRecord] = []
-    for module in api_modules().values():
+    for module in ctx.api_modules().values():
         if hasattr(module, "bad_records"):
             out.extend(module.bad_records(ctx))
     return out
 
 
 def create_app(ctx: SandboxContext) -> Starlette:
-    mounts = [Mount(f"/{name}", routes=m.routes(ctx)) for name, m in api_modules().items()]
+    mounts = [Mount(f"/{name}", routes=m.routes(ctx)) for name, m in ctx.api_modules().items()]
 
     async def health(request: Request) -> JSONResponse:
         w = ctx.world
-        return JSONResponse({"seed": w.seed, "scale": w.scale, "today": w.today.isoformat()})
+        return JSONResponse(
+            {
+                "seed": w.seed,
+                "scale": w.scale,
+                "today": w.today.isoformat(),
+                "systems": list(w.system_names),
+            }
+        )
 
     async def advance(request: Request) -> JSONResponse:
         """Test hook: advance the served world by N days (new activity and late updates)."""
@@ -113,7 +117,9 @@ def create_app(ctx: SandboxContext) -> Starlette:
 class SandboxServer:
     """A real uvicorn server on 127.0.0.1 in a background thread.
 
-    ``with SandboxServer(World(seed=1, scale=100)) as sandbox: sandbox.base_urls["hubspot"]``
+    ``with SandboxServer(World(seed=1, scale=100)) as sandbox: sandbox.base_urls[name]``
+
+    It serves the APIs of the world's systems only; ``base_urls`` and ``credentials`` hold those.
     """
 
     def __init__(
@@ -129,7 +135,7 @@ class SandboxServer:
             world=world,
             faults=plan,
             injector=FaultInjector(plan),
-            credentials=credentials or make_credentials(),
+            credentials=credentials or make_credentials(world.systems),
         )
         self.host = host
         self.port = port or _free_port(host)
@@ -150,7 +156,8 @@ class SandboxServer:
 
     @property
     def base_urls(self) -> dict[str, str]:
-        return {name: f"{self.url}/{name}" for name in API_MODULES}
+        """Source name -> the base URL of its API, for the served systems."""
+        return {name: f"{self.url}/{name}" for name in self.ctx.api_modules()}
 
     @property
     def credentials(self) -> dict[str, dict[str, str]]:
@@ -167,7 +174,7 @@ class SandboxServer:
         a client with a timeout should be warmed before the client starts.
         """
         started = time.monotonic()
-        for module in api_modules().values():
+        for module in self.ctx.api_modules().values():
             if hasattr(module, "warm_up"):
                 module.warm_up(self.ctx)
         return time.monotonic() - started

@@ -11,6 +11,16 @@ always in its own company bundle); the aggregates are keyed by day/month x chann
 the cohort medians keep one float per (person, stage pair) in compact arrays, so a 1M-person
 world fits in a few hundred MB.
 
+Systems: only what the world's systems (``world.systems``) record counts. A person exists
+through their CRM contacts (``hubspot``) and automation leads (``marketo``) of present systems
+only; touches are the automation platform's activities (none without it: first touch and
+original channel then fall back to the CRM's original source, and every opportunity is
+unattributed); opportunities are CRM deals (none without the CRM); spend is that of the present
+ad platforms and, with the automation platform, its program costs; money is converted with the
+rates of the FX feed, and a world without one is single-currency (``World``). A touch whose UTM
+campaign names a campaign of an absent ad platform keeps the raw ``utm_campaign`` as its
+campaign key: the warehouse has no campaign of that platform to match it to.
+
 Lower-level truths for tests: :func:`iter_truth` yields, per company bundle, the visible
 people (:class:`PersonTruth`) and the opportunity (:class:`OpportunityTruth`, with its credits
 in every model).
@@ -40,7 +50,7 @@ import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -56,7 +66,16 @@ from sandbox.rules import (
     program_channel,
 )
 from sandbox.truth_attribution import MODELS, AttributionTouch, Credit, attribute
-from sandbox.world import FX_BASE, MARKETO_CURRENCY, CompanyBundle, FxRate, Touch, World
+from sandbox.world import (
+    FX_BASE,
+    MARKETO_CURRENCY,
+    CompanyBundle,
+    FxRate,
+    Touch,
+    World,
+    parse_systems,
+    registered_systems,
+)
 
 __all__ = [
     "CONVERSION_PAIRS",
@@ -99,8 +118,12 @@ COST_NAMES = {
     "opportunity": "cost_per_opportunity",
     "customer": "cac",
 }
-PROGRAM_PLATFORM = "marketo"
-PROGRAM_ACCOUNT = "marketo"
+#: the record systems of a person: the CRM (contacts, deals) and the automation platform (leads,
+#: activities, programs)
+CRM_SYSTEM = "hubspot"
+AUTOMATION_SYSTEM = "marketo"
+PROGRAM_PLATFORM = AUTOMATION_SYSTEM
+PROGRAM_ACCOUNT = AUTOMATION_SYSTEM
 
 
 # --- time ---------------------------------------------------------------------------------------
@@ -306,6 +329,25 @@ def _person_from_records(
     return person, touches
 
 
+def recorded_touches(touches: tuple[Touch, ...], systems: frozenset[str]) -> tuple[Touch, ...]:
+    """The touches with the campaign keys the warehouse can give them with only ``systems``.
+
+    A campaign key ``<system>:<id>`` of an absent system cannot be matched: the touch keeps its
+    raw ``utm_campaign`` (``(none)`` when it has none), as the campaign key rule says for any
+    utm_campaign that names no known campaign.
+    """
+    out = []
+    for t in touches:
+        key = t.campaign_key
+        if key is not None:
+            system, sep, _ = key.partition(":")
+            if sep and system not in systems:
+                raw = t.query.get("utm_campaign")
+                t = replace(t, campaign_key=raw if raw is not None and raw.strip() else None)
+        out.append(t)
+    return tuple(out)
+
+
 def bundle_truth(
     bundle: CompanyBundle,
     now: datetime,
@@ -313,9 +355,15 @@ def bundle_truth(
     fx: FxTable,
     clock: Clock,
     lookup: dict[tuple[str, str], str] | None = None,
+    systems: frozenset[str] | None = None,
 ) -> tuple[list[PersonTruth], OpportunityTruth | None]:
-    """The visible people of one company bundle and its opportunity, if visible."""
+    """The visible people of one company bundle and its opportunity, if visible, as the
+    ``systems`` record them (default: every registered system)."""
     lookup = lookup if lookup is not None else lifecycle_lookup(settings.lifecycle_stage_map)
+    every = frozenset(registered_systems())
+    systems = every if systems is None else systems
+    crm = CRM_SYSTEM in systems
+    automation = AUTOMATION_SYSTEM in systems
     groups: dict[str, list[_Record]] = {}
     contact_key: dict[int, str] = {}  # person idx -> key of its CRM contact (deal associations)
     for p in bundle.people:
@@ -323,7 +371,7 @@ def bundle_truth(
             continue
         records: list[_Record] = []
         survivor: _Record | None = None
-        if p.hubspot_id is not None:
+        if p.hubspot_id is not None and crm:
             key = normalize_email(p.hubspot_email) or f"hubspot:{p.hubspot_id}"
             survivor = _Record(
                 "hubspot",
@@ -335,7 +383,7 @@ def bundle_truth(
             )
             records.append(survivor)
             contact_key[p.idx] = key
-        if p.marketo_id is not None:
+        if p.marketo_id is not None and automation:
             key = normalize_email(p.marketo_email) or f"marketo:{p.marketo_id}"
             records.append(
                 _Record(
@@ -344,10 +392,10 @@ def bundle_truth(
                     key,
                     p.created_at,
                     [(c.new, c.at) for c in p.marketo_status_changes],
-                    touches=p.touches,
+                    touches=p.touches if systems == every else recorded_touches(p.touches, systems),
                 )
             )
-        dup = p.duplicate
+        dup = p.duplicate if crm else None
         if dup is not None and dup.created_at < now:
             key = normalize_email(dup.email) or f"hubspot:{dup.contact_id}"
             rec = _Record(
@@ -368,7 +416,7 @@ def bundle_truth(
         people.append(person)
         by_key[key] = (person, touches)
 
-    deal = bundle.deal
+    deal = bundle.deal if crm else None
     opportunity = None
     if deal is not None and deal.created_at < now:
         keys = list(dict.fromkeys(contact_key[i] for i in deal.contact_idxs if i in contact_key))
@@ -404,22 +452,31 @@ def bundle_truth(
 def iter_truth(
     world: World, settings: Settings | None = None, fx: FxTable | None = None
 ) -> Iterator[tuple[list[PersonTruth], OpportunityTruth | None]]:
-    """Per company bundle: its visible people and its visible opportunity (or None)."""
+    """Per company bundle: its visible people and its visible opportunity (or None), as the
+    world's systems record them."""
     settings = settings or Settings()
-    fx = fx or FxTable(world.fx_rates())
+    fx = fx or recorded_fx(world)
     clock = Clock(settings.reporting_timezone)
     lookup = lifecycle_lookup(settings.lifecycle_stage_map)
     now = world.now
+    systems = frozenset(world.systems)
     for bundle in world.bundles():
-        yield bundle_truth(bundle, now, settings, fx, clock, lookup)
+        yield bundle_truth(bundle, now, settings, fx, clock, lookup, systems)
+
+
+def recorded_fx(world: World) -> FxTable:
+    """The rates the warehouse has: the FX feed's, none in a (single-currency) world without."""
+    return FxTable(() if world.single_currency else world.fx_rates())
 
 
 # --- spend --------------------------------------------------------------------------------------
 
 
 def spend_rows(world: World, settings: Settings, fx: FxTable | None = None) -> list[dict]:
-    """spend_daily: ad platform days as reported now plus the visible programs' period costs."""
-    fx = fx or FxTable(world.fx_rates())
+    """spend_daily: ad platform days as reported now plus the visible programs' period costs,
+    of the world's systems only."""
+    fx = fx or recorded_fx(world)
+    systems = world.systems
     rep = settings.reporting_currency
     accounts = {a.account_id: a for a in world.ad_accounts}
     rows: dict[tuple, dict] = {}
@@ -445,12 +502,15 @@ def spend_rows(world: World, settings: Settings, fx: FxTable | None = None) -> l
 
     for ad in world.all_ad_days():
         c = ad.campaign
+        if c.platform not in systems:
+            continue
         account = accounts[c.account_id]
         add(
             ad.day, c.platform, c.account_id, f"{c.platform}:{c.campaign_id}",
             ad_campaign_channel(c.platform, c.kind), account.currency, ad.cost, account.timezone,
         )  # fmt: skip
-    for p in world.visible_programs():
+    programs = world.visible_programs() if PROGRAM_PLATFORM in systems else ()
+    for p in programs:
         channel = program_channel(p.channel, settings.channel_rules)
         for cost in p.costs:
             add(
@@ -798,12 +858,13 @@ def compute_truth(
     on_person: Callable[[PersonTruth], None] | None = None,
     on_opportunity: Callable[[OpportunityTruth], None] | None = None,
 ) -> Truth:
-    """Every certified table of the world as observed at ``world.now`` (one streaming pass)."""
+    """Every certified table of the world as observed at ``world.now`` (one streaming pass),
+    counting only what the world's systems (``world.systems``) record."""
     settings = settings or Settings()
     if settings.default_attribution_model not in MODELS:
         raise ValueError(f"unknown attribution model {settings.default_attribution_model!r}")
     clock = Clock(settings.reporting_timezone)
-    fx = FxTable(world.fx_rates())
+    fx = recorded_fx(world)
     agg = _Aggregates(settings, clock)
     for people, opportunity in iter_truth(world, settings, fx):
         for p in people:
@@ -984,8 +1045,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half-life-days", type=float, default=Settings.time_decay_half_life_days)
     parser.add_argument("--model", default=Settings.default_attribution_model)
     parser.add_argument("--budget", type=Path, default=Settings.budget_path)
+    parser.add_argument(
+        "--systems", type=parse_systems, default=None,
+        help="the world's systems, comma-separated (default: every registered one)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    world = World(args.seed, args.scale, args.start, args.end, args.as_of)
+    world = World(args.seed, args.scale, args.start, args.end, args.as_of, systems=args.systems)
     settings = Settings(
         reporting_currency=args.reporting_currency,
         reporting_timezone=args.reporting_timezone,

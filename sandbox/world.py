@@ -21,10 +21,16 @@ Everything is a pure function of the seed and an entity's index:
 The world holds "truth" in source-neutral terms (canonical stages, channels, the human behind
 each record). ``sandbox/apis`` turns it into the vendors' wire shapes and
 ``sandbox/truth.py`` computes the certified metrics from it.
+
+Systems: ``World(..., systems={"hubspot", "google_ads"})`` is the same organisation seen through
+only some of the registered source systems (``warehouse/sources.yml``; default: every one). What
+happens does not change, only what is recorded: the sandbox serves only the world's systems and
+the ground truth counts only what they record (see ``World``).
 """
 
 from __future__ import annotations
 
+import argparse
 import bisect
 import itertools
 import math
@@ -36,6 +42,8 @@ from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from warehouse.sources import registry
 
 DAY = timedelta(days=1)
 
@@ -87,9 +95,10 @@ HUBSPOT_ANALYTICS_SOURCE = {
 REPORTING_CURRENCY = "USD"
 FX_BASE = "EUR"
 CURRENCIES = ("USD", "EUR", "GBP")
-MARKETO_CURRENCY = "USD"
+MARKETO_CURRENCY = "USD"  # the reporting currency already: single-currency worlds keep it
 
 RESTATEMENT_DAYS = 3  # ad platforms revise the last few days' figures
+FX_HISTORY_DAYS = 40  # rates are published from this many days before the world's start
 MAX_COMPANY_SPAN = timedelta(days=365)  # every event of a company falls within this of its start
 PERSON_ARRIVAL_SPREAD_DAYS = 40
 MEAN_COMPANY_SIZE = 3.0
@@ -178,6 +187,18 @@ class FxRate:
     day: date
     currency: str  # units of `currency` per one FX_BASE
     rate: float
+
+
+#: the organisation's ad accounts in their native currencies (``World.ad_accounts`` may override
+#: the currency); campaign names carry the account's region, which never changes
+_AD_ACCOUNTS = (
+    AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York"),
+    AdAccount("google_ads", "9876543210", "Acme Google Ads EU", "EUR", "Europe/Berlin"),
+    AdAccount("meta", "act_101010101", "Acme Meta UK", "GBP", "Europe/London"),
+    AdAccount("meta", "act_202020202", "Acme Meta US", "USD", "America/Los_Angeles"),
+    AdAccount("linkedin", "508000001", "Acme LinkedIn", "USD", "America/Chicago"),
+    AdAccount("microsoft_ads", "180000001", "Acme Microsoft Ads", "EUR", "Europe/Paris"),
+)  # fmt: skip
 
 
 # --- people, touches, deals -----------------------------------------------------------------
@@ -335,13 +356,78 @@ def _second(dt: datetime) -> datetime:
     return dt.replace(microsecond=0)
 
 
+def registered_systems() -> tuple[str, ...]:
+    """Every registered source system, in the registry's order (``warehouse/sources.yml``)."""
+    return tuple(registry())
+
+
+def parse_systems(text: str) -> frozenset[str]:
+    """``"hubspot,google_ads"`` -> the set of names (command lines: ``--systems``)."""
+    names = frozenset(part.strip() for part in text.split(",") if part.strip())
+    known = registered_systems()
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown systems {', '.join(unknown)}: registered are {', '.join(known)}"
+        )
+    return names
+
+
 @dataclass(frozen=True)
 class World:
+    """One simulated organisation, observed at ``now``.
+
+    ``systems`` is the set of registered source systems (``warehouse/sources.yml`` names) the
+    organisation has; ``None`` (the default) is every registered one. A world with only some
+    systems is the same organisation seen through only those systems: the same people, touches,
+    deals, campaigns and programs happen (generation draws the same random numbers), but the
+    sandbox serves only the world's systems (``SandboxServer``) and the ground truth counts only
+    what they record (``sandbox/truth.py``): without the automation platform there are no leads,
+    activities or program costs, without an ad platform none of its spend, without the CRM no
+    contacts and no deals.
+
+    One choice goes beyond recording: an organisation with no FX feed (no system of kind ``fx``)
+    is **single-currency**. A team that cannot convert money cannot report it in one currency
+    unless it is already in one, so every deal, ad account and automation program cost is in
+    the reporting currency (``REPORTING_CURRENCY``, USD). Generation is otherwise unchanged: the
+    currency is still drawn (so every other value stays the same as in the full world) and then
+    replaced; campaign names keep the region of the account's native currency.
+    """
+
     seed: int = 7
     scale: int = 1_000
     start: date = date(2025, 1, 1)
     end: date = date(2025, 7, 1)  # exclusive: people arrive in [start, end)
     as_of: date | None = None  # the world's "today" (exclusive); defaults to `end`
+    systems: frozenset[str] | None = None  # registered source names; None: every registered one
+
+    def __post_init__(self) -> None:
+        known = registered_systems()
+        if self.systems is None:
+            systems = frozenset(known)
+        elif isinstance(self.systems, str):
+            raise TypeError(f"systems must be a collection of names, not {self.systems!r}")
+        else:
+            systems = frozenset(self.systems)
+        unknown = sorted(systems - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown systems {', '.join(unknown)}: registered are {', '.join(known)}"
+            )
+        object.__setattr__(self, "systems", systems)
+
+    # -- systems ----------------------------------------------------------------------------
+
+    @property
+    def system_names(self) -> tuple[str, ...]:
+        """The world's systems in the registry's order."""
+        return tuple(name for name in registered_systems() if name in self.systems)
+
+    @cached_property
+    def single_currency(self) -> bool:
+        """No FX feed among the systems: every amount is in ``REPORTING_CURRENCY``."""
+        sources = registry()
+        return not any(sources[name].kind == "fx" for name in self.systems)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -411,14 +497,11 @@ class World:
 
     @cached_property
     def ad_accounts(self) -> tuple[AdAccount, ...]:
-        return (
-            AdAccount("google_ads", "1234567890", "Acme Google Ads US", "USD", "America/New_York"),
-            AdAccount("google_ads", "9876543210", "Acme Google Ads EU", "EUR", "Europe/Berlin"),
-            AdAccount("meta", "act_101010101", "Acme Meta UK", "GBP", "Europe/London"),
-            AdAccount("meta", "act_202020202", "Acme Meta US", "USD", "America/Los_Angeles"),
-            AdAccount("linkedin", "508000001", "Acme LinkedIn", "USD", "America/Chicago"),
-            AdAccount("microsoft_ads", "180000001", "Acme Microsoft Ads", "EUR", "Europe/Paris"),
-        )  # fmt: skip
+        """Every ad account of the organisation, on every ad platform (also those the world does
+        not record: their campaigns still run and are named in touches' UTM parameters)."""
+        if self.single_currency:
+            return tuple(replace(a, currency=REPORTING_CURRENCY) for a in _AD_ACCOUNTS)
+        return _AD_ACCOUNTS
 
     @cached_property
     def ad_campaigns(self) -> tuple[AdCampaign, ...]:
@@ -433,7 +516,7 @@ class World:
         prefix = {"google_ads": "gads", "meta": "meta", "linkedin": "li", "microsoft_ads": "msads"}
         region = {"USD": "us", "EUR": "eu", "GBP": "uk"}
         out = []
-        for n, account in enumerate(self.ad_accounts):
+        for n, account in enumerate(_AD_ACCOUNTS):  # native currencies: the region of a name
             for m, (kind, topic) in enumerate(plan[account.platform]):
                 channel = {"search": "paid_search", "display": "display"}.get(kind, "paid_social")
                 out.append(
@@ -580,7 +663,7 @@ class World:
 
     def fx_rates(self) -> Iterator[FxRate]:
         """Daily reference rates against EUR, published on business days up to yesterday."""
-        first = self.start - timedelta(days=40)
+        first = self.start - timedelta(days=FX_HISTORY_DAYS)
         rng = random.Random(f"{self.seed}:fx")
         level = {"USD": 1.08, "GBP": 0.85}
         d = first
@@ -603,7 +686,8 @@ class World:
 
     def bundle(self, k: int) -> CompanyBundle:
         # generation never depends on as_of: advanced views share one cache entry
-        return _generate_company(_base_world(self.seed, self.scale, self.start, self.end), k)
+        base = _base_world(self.seed, self.scale, self.start, self.end, self.single_currency)
+        return _generate_company(base, k)
 
     def person(self, idx: int) -> Person:
         bundle = self.bundle(self.company_of_person(idx))
@@ -647,9 +731,16 @@ def _target_holidays(year: int) -> frozenset[date]:
 
 
 @lru_cache(maxsize=16)
-def _base_world(seed: int, scale: int, start: date, end: date) -> World:
-    """One instance per generation key, so its cached dimensions are computed once."""
-    return World(seed, scale, start, end)
+def _base_world(seed: int, scale: int, start: date, end: date, single_currency: bool) -> World:
+    """One instance per generation key, so its cached dimensions are computed once.
+
+    Which systems record the world does not change what happens in it, except its currencies:
+    generation depends on the systems only through ``single_currency``.
+    """
+    systems = None
+    if single_currency:
+        systems = frozenset(name for name, s in registry().items() if s.kind != "fx")
+    return World(seed, scale, start, end, systems=systems)
 
 
 @lru_cache(maxsize=4096)
@@ -663,6 +754,8 @@ def _generate_company(world: World, k: int) -> CompanyBundle:
     domain = f"{word.lower()}{k}.example.com"
     currency = rng.choices(CURRENCIES, weights=(6, 3, 2))[0]
     country = {"USD": "US", "EUR": rng.choice(("DE", "FR", "NL")), "GBP": "GB"}[currency]
+    if world.single_currency:
+        currency = REPORTING_CURRENCY  # drawn all the same: the random stream stays the same
 
     people_drafts = [
         _draft_person(world, rng, first_idx + j, k, started, domain) for j in range(size)

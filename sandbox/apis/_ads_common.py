@@ -1,6 +1,6 @@
 """What the ad platform stand-ins share: the campaign-days they serve and the faults in them.
 
-Every ad API (google_ads, meta, linkedin, microsoft_ads) serves the world's ``AdDay`` rows in its
+Every ad API (the registered sources of kind ``ads``) serves the world's ``AdDay`` rows in its
 own wire shape. This module turns the world into a list of ``Row`` objects for one platform and
 window, applies the bad records of the fault plan, and says which rows carry data faults, so that
 the four modules inject the same catalogue in the same deterministic places:
@@ -11,7 +11,8 @@ campaign's first day so that advancing the world does not move them:
 * ``negative_spend``   the 8th day of the platform's first campaign is served with a negative cost;
 * ``null_id``          an extra copy of the 10th day of the platform's last campaign without its id;
 * ``unknown_currency`` the 12th day of the first campaign is served in currency ``XXX``
-                       (only where a row carries its currency: Google Ads, Meta, Microsoft Ads);
+                       (only where a row carries its currency: an ad API module says
+                       ``ROWS_CARRY_CURRENCY = False`` when its rows do not);
 * ``future_date``      an extra row for the first campaign dated the day after the account's
                        local today (served when the requested window reaches the latest day).
 
@@ -26,12 +27,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
+import json
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from sandbox.apis._common import source_settings
 from sandbox.faults import BadRecord
 from sandbox.world import AdAccount, AdCampaign, World
+from warehouse.sources import source
 
+#: the connectors load from this many days before the world's start: campaigns of the world
+#: may start up to three weeks before it does
+START_DAYS_BEFORE = 30
 #: rows of the last N account-local days gain a property under ``new_property``
 NEW_PROPERTY_DAYS = 7
 #: positions (0-based, from the campaign's first day) of the rows the bad records replace
@@ -120,6 +128,13 @@ def _nth_day(world: World, campaign: AdCampaign, n: int) -> date | None:
     return day if day < today else None
 
 
+def rows_carry_currency(platform: str) -> bool:
+    """Whether the platform's API serves each row with its currency (its module's
+    ``ROWS_CARRY_CURRENCY``, true unless it says otherwise)."""
+    module = importlib.import_module(source(platform).sandbox)
+    return getattr(module, "ROWS_CARRY_CURRENCY", True)
+
+
 def _plan(world: World, kinds: frozenset[str], platform: str) -> _Plan:
     cps = campaigns(world, platform)
     if not cps:
@@ -137,7 +152,7 @@ def _plan(world: World, kinds: frozenset[str], platform: str) -> _Plan:
         today = local_today(world, world.account(first.account_id))
         future = (first, today + timedelta(days=FUTURE_DAYS_AHEAD))
     unknown = None
-    if platform in ("google_ads", "meta", "microsoft_ads"):
+    if rows_carry_currency(platform):
         unknown = at("unknown_currency", first, UNKNOWN_CURRENCY_INDEX)
     return _Plan(
         negative_spend=at("negative_spend", first, NEGATIVE_SPEND_INDEX),
@@ -297,3 +312,18 @@ def to_usd(table: dict[date, dict[str, float]], amount: float, currency: str, da
         if rates and currency in rates:
             return amount * rates[currency]
     raise KeyError(f"no FX rate for {currency} near {day}")
+
+
+def source_env(
+    platform: str, ids_setting: str, world: World, base_url: str, credentials: dict[str, str]
+) -> dict[str, str]:
+    """An ad platform connector's settings: base URL, credentials, the ids of the platform's
+    accounts in the world (setting ``ids_setting``) and the first day to load."""
+    ids = [a.account_id for a in accounts(world, platform)]
+    start = world.start - timedelta(days=START_DAYS_BEFORE)
+    return source_settings(
+        platform,
+        base_url,
+        credentials,
+        **{ids_setting: json.dumps(ids), "start_date": start.isoformat()},
+    )

@@ -10,6 +10,18 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
+from warehouse.sources import source
+
+
+def source_settings(
+    name: str, base_url: str, credentials: dict[str, str], **settings: str
+) -> dict[str, str]:
+    """The ``SOURCES__<NAME>__<SETTING>`` environment pointing source ``name``'s connector at
+    the sandbox: its base URL, its credentials and any other ``settings`` (by field name)."""
+    src = source(name)
+    values = {"base_url": base_url, **credentials, **settings}
+    return {src.setting_name(field): str(value) for field, value in values.items()}
+
 
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")

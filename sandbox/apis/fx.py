@@ -34,8 +34,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from sandbox.apis._common import source_settings
 from sandbox.faults import BadRecord
-from sandbox.world import FX_BASE, World
+from sandbox.world import FX_BASE, FX_HISTORY_DAYS, World
 
 SOURCE = "fx"
 NAMES = {"EUR": "Euro", "GBP": "British Pound", "USD": "United States Dollar"}
@@ -217,3 +218,17 @@ def bad_records(ctx) -> list[BadRecord]:
             f"the ECB rates of business day {day} (a day with ad spend) are not published",
         )
     ]
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """Frankfurter needs none."""
+    return {}
+
+
+def source_env(world: World, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    # rates from before the first spend day, so that every day has a rate on or before it
+    start = world.start - timedelta(days=FX_HISTORY_DAYS)
+    return source_settings(SOURCE, base_url, credentials, start_date=start.isoformat())

@@ -47,6 +47,7 @@ negative_spend, null_id (the row has no ``campaign.id`` / ``resourceName``), unk
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -647,3 +648,18 @@ def routes(ctx) -> list[BaseRoute]:
 
 def bad_records(ctx) -> list[BadRecord]:
     return ads.bad_records(ctx.world, ctx.faults.bad_records, PLATFORM)
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh developer token and OAuth access token."""
+    return {
+        "developer_token": secrets.token_urlsafe(16),
+        "access_token": f"ya29.{secrets.token_urlsafe(24)}",
+    }
+
+
+def source_env(world, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return ads.source_env(PLATFORM, "customer_ids", world, base_url, credentials)

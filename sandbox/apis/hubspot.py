@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
@@ -77,11 +78,13 @@ from sandbox.apis._common import (
     epoch_ms,
     iso_ms,
     parse_instant,
+    source_settings,
     stream_json_object,
 )
 from sandbox.faults import BadRecord
 from sandbox.world import HUBSPOT_STAGES, World
 
+SOURCE = "hubspot"
 OBJECTS = ("contacts", "companies", "deals")
 ID_BASE = {"contacts": 100_001, "companies": 5_000_001, "deals": 9_000_001}
 LIST_LIMIT_MAX = 100
@@ -520,7 +523,7 @@ class _Auth:
                 "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION",
             )
-        if token != self.ctx.credentials["hubspot"]["api_key"]:
+        if token != self.ctx.credentials[SOURCE]["api_key"]:
             return _error(
                 401,
                 "Authentication credentials are invalid. Check the access token of the "
@@ -1082,3 +1085,15 @@ def _search_keys(ctx, world: World, query: _SearchQuery) -> tuple[int, list[tupl
             ctx.state.pop(old, None)
         ctx.state[key] = result
     return result
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh private-app token."""
+    return {"api_key": f"pat-na1-{secrets.token_hex(16)}"}
+
+
+def source_env(world: World, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return source_settings(SOURCE, base_url, credentials)

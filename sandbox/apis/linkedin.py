@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -53,6 +54,7 @@ from sandbox.apis._common import bearer_token
 from sandbox.faults import BadRecord
 
 PLATFORM = "linkedin"
+ROWS_CARRY_CURRENCY = False  # analytics rows hold costInLocalCurrency, not the currency itself
 ANALYTICS_FIELDS = (
     "dateRange",
     "pivotValues",
@@ -455,3 +457,15 @@ def routes(ctx) -> list[BaseRoute]:
 
 def bad_records(ctx) -> list[BadRecord]:
     return ads.bad_records(ctx.world, ctx.faults.bad_records, PLATFORM)
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh OAuth access token."""
+    return {"access_token": f"AQV{secrets.token_urlsafe(30)}"}
+
+
+def source_env(world, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return ads.source_env(PLATFORM, "account_ids", world, base_url, credentials)

@@ -98,11 +98,13 @@ from sandbox.apis._common import (
     iso_s,
     parse_instant,
     short_hash,
+    source_settings,
     stream_json_object,
 )
 from sandbox.faults import BadRecord
 from sandbox.world import Person, Program, World
 
+SOURCE = "marketo"
 TOKEN_TTL = 3600
 MAX_BATCH = 300
 MAX_FILTER_VALUES = 300
@@ -508,7 +510,7 @@ def _ints(raw: str | None) -> list[int]:
 
 
 def routes(ctx) -> list[BaseRoute]:
-    creds = ctx.credentials["marketo"]
+    creds = ctx.credentials[SOURCE]
 
     # tokens survive `advance` (set_world clears ctx.state): keep them outside it too
     issued: dict[str, float] = {}
@@ -1021,3 +1023,15 @@ def member_record(world: World, program: Program, p: Person) -> dict | None:
         "statusName": status,
         "reachedSuccessDate": iso_s(first.at),
     }
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh client id and secret of a LaunchPoint custom service."""
+    return {"client_id": secrets.token_hex(12), "client_secret": secrets.token_hex(20)}
+
+
+def source_env(world: World, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return source_settings(SOURCE, base_url, credentials)

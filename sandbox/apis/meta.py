@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from datetime import date, timedelta
 from typing import Any
 
@@ -342,3 +343,15 @@ def routes(ctx) -> list[BaseRoute]:
 
 def bad_records(ctx) -> list[BadRecord]:
     return ads.bad_records(ctx.world, ctx.faults.bad_records, PLATFORM)
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh system-user access token."""
+    return {"access_token": f"EAAB{secrets.token_urlsafe(30)}"}
+
+
+def source_env(world, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return ads.source_env(PLATFORM, "account_ids", world, base_url, credentials)

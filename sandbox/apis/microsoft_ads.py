@@ -444,3 +444,18 @@ def routes(ctx) -> list[BaseRoute]:
 
 def bad_records(ctx) -> list[BadRecord]:
     return ads.bad_records(ctx.world, ctx.faults.bad_records, PLATFORM)
+
+
+# --- connecting the connector to the sandbox ------------------------------------------------------
+
+
+def credentials() -> dict[str, str]:
+    """A fresh developer token and OAuth access token."""
+    return {
+        "developer_token": secrets.token_hex(10),
+        "access_token": f"EwB{secrets.token_urlsafe(24)}",
+    }
+
+
+def source_env(world, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    return ads.source_env(PLATFORM, "account_ids", world, base_url, credentials)

@@ -14,7 +14,7 @@ from openapi_schema_validator import OAS30Validator
 from sandbox.world import World
 
 SPECS = (
-    Path(__file__).resolve().parents[2] / "fixtures/vendor_reference/api-samples/hubspot-openapi"
+    Path(__file__).resolve().parents[1] / "fixtures/vendor_reference/api-samples/hubspot-openapi"
 )
 STAGES = (
     "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sandbox.world import World
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures/vendor_reference/api-samples/marketo"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures/vendor_reference/api-samples/marketo"
 TYPES = "1,2,11,13,104"
 KIND_TYPE = {"visit": 1, "form": 2, "email_click": 11, "attended": 104}
 

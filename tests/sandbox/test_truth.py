@@ -33,6 +33,7 @@ from sandbox.world import (
     Touch,
     World,
 )
+from warehouse.sources import registry
 
 T = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -225,6 +226,8 @@ class FakeWorld:
         return ()
 
     ad_accounts = ()
+    systems = frozenset(registry())
+    single_currency = False
 
 
 def _hand_world(now):

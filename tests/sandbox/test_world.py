@@ -31,7 +31,7 @@ from sandbox.world import (
     World,
 )
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _clear_caches() -> None:
