@@ -31,16 +31,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 7)))
     parser.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 1000)))
     parser.add_argument("--data", default=os.environ.get("DEMO_DATA", str(ROOT / "data")))
+    parser.add_argument(
+        "--systems",
+        default=os.environ.get("SYSTEMS", ""),
+        help="the source systems the simulated organisation has, comma-separated "
+        "(default: every registered source); only those are enabled for the run",
+    )
     args = parser.parse_args()
 
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
     warehouse = Path(os.environ.get("WAREHOUSE_PATH", data / "warehouse.duckdb"))
-    world = World(seed=args.seed, scale=args.scale)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()] or None
+    world = World(seed=args.seed, scale=args.scale, systems=systems)
     say(f"world: seed {world.seed}, {world.scale} people arriving {world.start} .. {world.end}")
+    say(f"systems: {', '.join(world.system_names)}")
 
     with SandboxServer(world) as sandbox:
-        say(f"sandbox serving on {sandbox.url}; no source is configured, so every source reads it")
+        say(f"sandbox serving on {sandbox.url}; every enabled source reads it")
         env = {
             **os.environ,
             **source_env(sandbox.base_urls, sandbox.credentials, world),
