@@ -8,7 +8,7 @@
     columns deletes those partitions and inserts their current rows. A partition that no
     longer exists upstream (a contact merged away, an archived deal) is deleted by the post-hook
     `delete_vanished_partitions`. Late updates are therefore caught wherever they land in time
-    (a restated ad day, a deal revised months later, Marketo history attached late), without a
+    (a restated ad day, a deal revised months later, activity history attached late), without a
     lookback window that could miss one. Portable SQL only: EXCEPT, row-value IN, DELETE.
 #}
 
@@ -56,21 +56,4 @@
     {%- else %}
     select 1
     {%- endif %}
-{%- endmacro %}
-
-{#
-    int_touchpoints_unioned's post-hook: the touchpoint ids whose activity and person record
-    are still loaded (every activity type: a superset of the touches, which is all a deletion of
-    the vanished needs). A new touch source adds its ids here as a union branch.
-#}
-{% macro present_touchpoint_ids() -%}
-    select
-        'marketo-' || lpad(cast(activities.activity_id as {{ dbt.type_string() }}), 15, '0')
-            as touchpoint_id
-    from {{ ref('stg_marketo__activities') }} as activities
-    inner join {{ ref('int_person_records') }} as person_records
-        on
-            person_records.source_system = 'marketo'
-            and person_records.source_record_id
-            = cast(activities.lead_id as {{ dbt.type_string() }})
 {%- endmacro %}

@@ -83,3 +83,43 @@
     ) as ranked
     where match_rank = 1
 {%- endmacro %}
+
+{#
+    The conformed shape of a touchpoint, the registry entity `touchpoints`: what every source's
+    touchpoint staging model selects and int_touchpoints_unioned unions, as (column, type)
+    pairs for `union_sources`. `touchpoint_id` is `<source>-<source id>`, unique across sources
+    and ordered as the source orders its touches (the tie-break of "first touch");
+    `source_record_id` is the person record (of the same source) the touch belongs to;
+    `query_string` the raw URL query (`a=1&b=2`) or null; `program_id` the source's own program
+    or campaign the touch belongs to (campaign key `<source_system>:<program_id>`) or null.
+#}
+{% macro touchpoint_columns() -%}
+    {{ return([
+        ('touchpoint_id', 'string'),
+        ('source_system', 'string'),
+        ('source_record_id', 'string'),
+        ('touched_at', 'timestamptz'),
+        ('touch_type', 'string'),
+        ('query_string', 'string'),
+        ('program_id', 'string'),
+        ('program_name', 'string'),
+        ('program_channel', 'string'),
+    ]) }}
+{%- endmacro %}
+
+{#
+    int_touchpoints_unioned's post-hook: the ids of the touchpoints still staged by an enabled
+    source whose person record is still loaded; a stored touchpoint not among them is deleted.
+#}
+{% macro present_touchpoint_ids() -%}
+    select staged.touchpoint_id
+    from (
+        {{ union_sources('touchpoints', [
+            ('touchpoint_id', 'string'), ('source_system', 'string'), ('source_record_id', 'string'),
+        ]) }}
+    ) as staged
+    inner join {{ ref('int_person_records') }} as person_records
+        on
+            person_records.source_system = staged.source_system
+            and person_records.source_record_id = staged.source_record_id
+{%- endmacro %}

@@ -1,38 +1,20 @@
 {#
     Every lifecycle entry of every person record, mapped to a canonical stage through the
-    seed `lifecycle_stage_map` (lower(trim()) of both sides; values not in the map are
-    ignored), with the record's person. A new system adds one union branch
-    (Salesforce lead status history).
+    seed `lifecycle_stage_map` (lower(trim()) of both sides, per source system; values not in
+    the map are ignored), with the record's person. The entries are the union of the staging
+    models that hold `stage_entries` in the source registry (warehouse/sources.yml); with no
+    such source enabled, empty.
 #}
 with
 
-hubspot_stage_dates as (
-
-    select
-        'hubspot' as source_system,
-        contact_id as source_record_id,
-        source_value,
-        entered_at
-    from {{ ref('stg_hubspot__lifecycle_stage_dates') }}
-
-),
-
-marketo_status_changes as (
-
-    select
-        'marketo' as source_system,
-        cast(lead_id as {{ dbt.type_string() }}) as source_record_id,
-        new_value as source_value,
-        changed_at as entered_at
-    from {{ ref('stg_marketo__lead_status_changes') }}
-
-),
-
 unioned as (
 
-    select * from hubspot_stage_dates
-    union all
-    select * from marketo_status_changes
+    {{ union_sources('stage_entries', [
+        ('source_system', 'string'),
+        ('source_record_id', 'string'),
+        ('source_value', 'string'),
+        ('entered_at', 'timestamptz'),
+    ]) }}
 
 ),
 

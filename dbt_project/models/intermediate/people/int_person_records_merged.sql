@@ -5,7 +5,9 @@
     merged now: it takes the survivor's email key; before the merge (not yet listed) it stays
     a person of its own. A merged-away record whose survivor is not loaded stays on its own.
 
-    A new CRM adds its merges as one union branch (Salesforce: `MasterRecordId`).
+    The merges are those of every enabled source that reports them (the registry entity
+    `record_merges`, int_person_record_merges_unioned); a merge joins records of one source.
+    Without such a source no record is merged.
 #}
 with
 
@@ -17,8 +19,11 @@ records as (
 
 merges as (
 
-    select 'hubspot' as source_system, survivor_id, merged_id
-    from {{ ref('stg_hubspot__contact_merges') }}
+    select
+        source_system,
+        survivor_record_id as survivor_id,
+        merged_record_id as merged_id
+    from {{ ref('int_person_record_merges_unioned') }}
 
 ),
 

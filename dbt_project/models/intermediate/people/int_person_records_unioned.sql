@@ -1,48 +1,37 @@
 {#
-    Every person record of every CRM and automation platform, one row per source record, in
-    one shape. A new system (Salesforce leads and contacts) adds its staging model and one
-    union branch here; nothing downstream names a source system.
+    Every person record of every enabled CRM and automation source, one row per source record,
+    in one shape: the union of the staging models that hold `person_records` in the source
+    registry (warehouse/sources.yml, macros/sources.sql). Adding a source is its staging model
+    and its registry entry; nothing here names a source. With no such source enabled, empty.
 
     `original_source_field` names the `channel_rules` field the record's own original-source
-    value is matched on (CRM records only: HubSpot `hs_analytics_source`).
+    value is matched on (null for a source without one).
 #}
 with
 
-hubspot_contacts as (
-
-    select * from {{ ref('stg_hubspot__contacts') }}
-    -- an archived (deleted) contact is no longer a person record
-    where not is_archived
-
-),
-
-marketo_leads as (
-
-    select * from {{ ref('stg_marketo__leads') }}
-
-),
-
 unioned as (
 
+    {{ union_sources('person_records', [
+        ('source_system', 'string'),
+        ('source_record_id', 'string'),
+        ('email', 'string'),
+        ('original_source_field', 'string'),
+        ('original_source', 'string'),
+        ('record_created_at', 'timestamptz'),
+    ]) }}
+
+),
+
+normalized as (
+
     select
-        'hubspot' as source_system,
-        contact_id as source_record_id,
+        source_system,
+        source_record_id,
         {{ normalized_email('email') }} as email_normalized,
-        'hs_analytics_source' as original_source_field,
+        original_source_field,
         original_source,
-        created_at as record_created_at
-    from hubspot_contacts
-
-    union all
-
-    select
-        'marketo' as source_system,
-        cast(lead_id as {{ dbt.type_string() }}) as source_record_id,
-        {{ normalized_email('email') }} as email_normalized,
-        cast(null as {{ dbt.type_string() }}) as original_source_field,
-        cast(null as {{ dbt.type_string() }}) as original_source,
-        created_at as record_created_at
-    from marketo_leads
+        record_created_at
+    from unioned
 
 )
 
@@ -54,4 +43,4 @@ select
     original_source_field,
     original_source,
     record_created_at
-from unioned
+from normalized

@@ -7,10 +7,11 @@
     nothing matches -> direct. A rule on another query parameter needs that parameter
     extracted in int_touchpoints_unioned first.
 
-    Campaign key: a program touch -> `<source_system>:<program_id>` (`marketo:<program_id>`); a utm_campaign equal, after
-    lower(trim()), to an ad campaign's id or name (int_ad_campaigns; an id match wins over a
-    name match) -> that campaign's `<platform>:<campaign_id>`; any other utm_campaign is kept
-    as it is; no campaign -> `(none)`.
+    Campaign key: a program touch -> `<source_system>:<program_id>` (the key the source's
+    program costs carry); a utm_campaign equal, after lower(trim()), to an ad campaign's id or
+    name (int_ad_campaigns; an id match wins over a name match) -> that campaign's
+    `<platform>:<campaign_id>`; any other utm_campaign is kept as it is; no campaign ->
+    `(none)`. Without an enabled ad source no utm_campaign matches an ad campaign.
 #}
 {%- set rule_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                        'gclid', 'msclkid', 'fbclid', 'li_fat_id', 'program_channel'] -%}

@@ -1,21 +1,20 @@
 {#
     Every marketing touch of every person, one row per touch, with what the channel rules and
     campaign matching read: the URL query parameters (UTM, click ids, decoded) and the
-    automation program. Marketo activities:
-      1 Visit Webpage, 2 Fill Out Form (query: `Query Parameters`),
-      11 Click Email (query: the clicked link's; program: the part of the primary attribute
-         before the first dot, `<program name>.<email name>`),
-      104 Change Status in Progression to an attended status (program: the primary attribute
-         id; statuses: var `marketo_attended_statuses`, default Attended).
-    touchpoint_id = 'marketo-' || the activity id zero-padded to 15 digits, so text order is
-    numeric order. A new source (ad clicks recorded elsewhere, a CRM's campaign members)
-    adds one union branch in the same shape.
+    program (campaign) of the touch. The touches are the union of the staging models that hold
+    `touchpoints` in the source registry (warehouse/sources.yml), each in the conformed shape of
+    `touchpoint_columns()` (macros/people_macros.sql): a source decides there which of its
+    events are touches, their `<source>-<id>` touchpoint id (unique across sources), type,
+    raw URL query and program. With no such source enabled, empty.
 
-    Incremental by touchpoint: Marketo activities never change once logged, so a run parses
-    only the activities that are new (late-attached history of any date included), those of a
-    record whose person changed (a merge, a new email) and those whose program changed (a
-    program renamed or created with the name an email click refers to); touchpoints whose
-    activity or record is gone are deleted. A change of `marketo_attended_statuses` needs
+    Incremental by touchpoint (delete+insert on touchpoint_id), source-agnostic: a run
+    URL-parses only the touches whose conformed staged row, with the person of its record, is
+    not stored as it is (EXCEPT on those columns, nulls equal): new touches (late-attached
+    history of any date included), touches whose record's person changed (a merge, a new
+    email) and touches a source restated (a program renamed or created later, a changed
+    setting of the source's staging model). The post-hook deletes the stored touches that
+    are no longer staged or whose record is gone. The parsed columns are a function of
+    `query_string`, so only a change of the parsing itself (`url_param`, `query_fields`) needs
     `dbt build --full-refresh`.
 #}
 {{ config(
@@ -25,160 +24,77 @@
     on_schema_change='fail',
     post_hook="{{ delete_vanished_partitions(['touchpoint_id'], [('(' ~ present_touchpoint_ids() ~ ') as current_touchpoints', ['touchpoint_id'])]) }}",
 ) }}
-{%- set attended_statuses = var('marketo_attended_statuses', ['Attended']) -%}
 {%- set query_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                         'gclid', 'msclkid', 'fbclid', 'li_fat_id'] -%}
+{#- the columns a stored touch was computed from: a touch is parsed again when one differs -#}
+{%- set compared_columns = ['touchpoint_id', 'person_id', 'source_system', 'source_record_id',
+                            'touched_at', 'touch_type', 'query_string', 'program_id',
+                            'program_name', 'program_channel'] -%}
 
 with
 
-activities as (
+staged as (
 
-    select * from {{ ref('stg_marketo__activities') }}
-    where
-        activity_type_id in (1, 2, 11)
-        or (
-            activity_type_id = 104
-            and lower(trim(new_status)) in (
-                {%- for status in attended_statuses %}
-                '{{ status | lower | trim }}'{% if not loop.last %},{% endif %}
-                {%- endfor %}
-            )
-        )
+    {{ union_sources('touchpoints', touchpoint_columns()) }}
 
 ),
 
-programs as (
-
-    select * from {{ ref('stg_marketo__programs') }}
-
-),
-
--- Marketo keeps program names unique; the min only guards the join against a duplicate
-program_ids_by_name as (
-
-    select program_name, min(program_id) as program_id
-    from programs
-    group by program_name
-
-),
-
-marketo_touches as (
+-- a touch of a record not (yet) loaded has no person: it waits for the record
+identified as (
 
     select
-        activities.activity_id,
-        activities.lead_id,
-        activities.activity_at,
-        activities.activity_type_id,
-        activities.query_string,
-        activities.primary_attribute_value,
-        case activities.activity_type_id
-            when 104 then activities.primary_attribute_value_id
-            when 11 then program_ids_by_name.program_id
-        end as program_id
-    from activities
-    left join program_ids_by_name
+        staged.touchpoint_id,
+        person_records.person_id,
+        staged.source_system,
+        staged.source_record_id,
+        staged.touched_at,
+        staged.touch_type,
+        staged.query_string,
+        staged.program_id,
+        staged.program_name,
+        staged.program_channel
+    from staged
+    inner join {{ ref('int_person_records') }} as person_records
         on
-            activities.activity_type_id = 11
-            and program_ids_by_name.program_name
-            = {{ dbt.split_part('activities.primary_attribute_value', "'.'", 1) }}
+            person_records.source_system = staged.source_system
+            and person_records.source_record_id = staged.source_record_id
 
 ),
 
 {%- if is_incremental() %}
 
--- what a stored touch was computed from, to find the touches that need computing again
-stored_records as (
+-- the touches that are new or differ from the stored row (vanished ones: the post-hook)
+new_or_changed as (
 
-    select distinct source_system, source_record_id, person_id from {{ this }}
-
-),
-
-changed_records as (
-
-    select person_records.source_system, person_records.source_record_id
-    from {{ ref('int_person_records') }} as person_records
-    left join stored_records
-        on
-            stored_records.source_system = person_records.source_system
-            and stored_records.source_record_id = person_records.source_record_id
-            and stored_records.person_id = person_records.person_id
-    where stored_records.person_id is null
-
-),
-
-changed_programs as (
-
-    select program_id, program_name, program_channel from programs
+    select {{ compared_columns | join(', ') }} from identified
     except
-    select distinct program_id, program_name, program_channel from {{ this }}
-    where program_id is not null
+    select {{ compared_columns | join(', ') }} from {{ this }}
 
 ),
 
 {%- endif %}
 
-marketo as (
+to_parse as (
 
-    select
-        'marketo-' || lpad(cast(activity_id as {{ dbt.type_string() }}), 15, '0') as touchpoint_id,
-        'marketo' as source_system,
-        cast(lead_id as {{ dbt.type_string() }}) as source_record_id,
-        activity_at as touched_at,
-        case activity_type_id
-            when 1 then 'web_visit'
-            when 2 then 'form_fill'
-            when 11 then 'email_click'
-            when 104 then 'event_attended'
-        end as touch_type,
-        query_string,
-        program_id
-    from marketo_touches
+    select * from identified
     {%- if is_incremental() %}
-    where
-        'marketo-' || lpad(cast(activity_id as {{ dbt.type_string() }}), 15, '0')
-        not in (select touchpoint_id from {{ this }})
-        or cast(lead_id as {{ dbt.type_string() }}) in (
-            select source_record_id from changed_records where source_system = 'marketo'
-        )
-        or program_id in (select program_id from changed_programs)
-        or 'marketo-' || lpad(cast(activity_id as {{ dbt.type_string() }}), 15, '0') in (
-            select touchpoint_id from {{ this }}
-            where program_id in (select program_id from changed_programs)
-        )
-        or (
-            activity_type_id = 11
-            and {{ dbt.split_part('primary_attribute_value', "'.'", 1) }}
-            in (select program_name from changed_programs)
-        )
+    where touchpoint_id in (select touchpoint_id from new_or_changed)
     {%- endif %}
-
-),
-
-unioned as (
-
-    select * from marketo
 
 )
 
 select
-    unioned.touchpoint_id,
-    person_records.person_id,
-    unioned.source_system,
-    unioned.source_record_id,
-    unioned.touched_at,
-    unioned.touch_type,
-    unioned.query_string,
+    touchpoint_id,
+    person_id,
+    source_system,
+    source_record_id,
+    touched_at,
+    touch_type,
+    query_string,
     {%- for field in query_fields %}
-    {{ url_param('unioned.query_string', field) }} as {{ field }},
+    {{ url_param('query_string', field) }} as {{ field }},
     {%- endfor %}
-    unioned.program_id,
-    programs.program_name,
-    programs.program_channel
-from unioned
--- a touch of a record not (yet) loaded has no person: it waits for the record
-inner join {{ ref('int_person_records') }} as person_records
-    on
-        person_records.source_system = unioned.source_system
-        and person_records.source_record_id = unioned.source_record_id
-left join programs
-    on programs.program_id = unioned.program_id
+    program_id,
+    program_name,
+    program_channel
+from to_parse

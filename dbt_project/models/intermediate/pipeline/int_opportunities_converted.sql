@@ -1,37 +1,48 @@
 {#
-    Opportunities (HubSpot deals created before the run; archived deals are not
-    opportunities) with their amount as of the run converted to `reporting_currency` at the rate
-    of the date of `created_at` in `reporting_timezone`. `is_won` is HubSpot's
-    `hs_is_closed_won` as of the run. A deal without an amount counts with amount 0.
+    Opportunities of every enabled CRM (the union of the staging models that hold
+    `opportunities` in the source registry, warehouse/sources.yml; a source leaves out its
+    deleted ones) with their amount as of the run converted to `reporting_currency` at the
+    rate of the date of `created_at` in `reporting_timezone`. `is_won` is the source's won
+    flag as of the run. An opportunity without an amount counts with amount 0. With no CRM
+    enabled, empty: no opportunity, no pipeline and no attribution.
 #}
 
 with
 
-deals as (
+opportunities as (
 
-    select *
-    from {{ ref('stg_hubspot__deals') }}
-    where not is_archived
+    {{ union_sources('opportunities', [
+        ('opportunity_id', 'string'),
+        ('source_system', 'string'),
+        ('opportunity_name', 'string'),
+        ('created_at', 'timestamptz'),
+        ('currency', 'string'),
+        ('amount', 'double'),
+        ('is_closed', 'boolean'),
+        ('is_won', 'boolean'),
+    ]) }}
 
 ),
 
 dated as (
 
     select
-        deal_id as opportunity_id,
-        deal_name as opportunity_name,
+        opportunity_id,
+        source_system,
+        opportunity_name,
         created_at,
         {{ to_reporting_date('created_at') }} as created_date,
         currency,
         coalesce(amount, 0) as amount,
         is_closed,
-        is_closed_won as is_won
-    from deals
+        is_won
+    from opportunities
 
 )
 
 select
     dated.opportunity_id,
+    dated.source_system,
     dated.opportunity_name,
     dated.created_at,
     dated.created_date,

@@ -1,25 +1,18 @@
 {#
-    The people of each opportunity: the persons of its associated HubSpot contacts (a merged
-    contact resolves to its survivor's person through int_person_records). One row per
-    opportunity and person.
+    The people of each opportunity: the persons of the person records each enabled CRM
+    associates with it (the registry entity `opportunity_people`; a merged record resolves to
+    its survivor's person through int_person_records). One row per opportunity and person.
 #}
 
 with
 
 associations as (
 
-    select distinct
-        cast(deal_id as {{ dbt.type_string() }}) as opportunity_id,
-        cast(contact_id as {{ dbt.type_string() }}) as contact_id
-    from {{ ref('stg_hubspot__deal_contacts') }}
-
-),
-
-records as (
-
-    select person_id, cast(source_record_id as {{ dbt.type_string() }}) as contact_id
-    from {{ ref('int_person_records') }}
-    where source_system = 'hubspot'
+    {{ union_sources('opportunity_people', [
+        ('opportunity_id', 'string'),
+        ('source_system', 'string'),
+        ('source_record_id', 'string'),
+    ]) }}
 
 )
 
@@ -28,6 +21,10 @@ select distinct
     records.person_id
 from associations
 inner join {{ ref('int_opportunities_converted') }} as opportunities
-    on opportunities.opportunity_id = associations.opportunity_id
-inner join records
-    on records.contact_id = associations.contact_id
+    on
+        opportunities.opportunity_id = associations.opportunity_id
+        and opportunities.source_system = associations.source_system
+inner join {{ ref('int_person_records') }} as records
+    on
+        records.source_system = associations.source_system
+        and records.source_record_id = associations.source_record_id

@@ -1,9 +1,10 @@
 {#
     One row per person. Original channel and campaign: those of the first touchpoint
     (earliest, ties by touchpoint id); a person without touchpoints takes the channel that
-    `channel_rules` gives for the CRM's own original-source value (HubSpot
-    `hs_analytics_source`) of its earliest surviving CRM record, else `unknown`, and campaign
-    `(none)` (docs/certified_tables.md, Touchpoints, channels, campaigns).
+    `channel_rules` gives for the own original-source value (its `original_source_field`) of
+    its earliest surviving record that has one, else `unknown`, and campaign `(none)`
+    (docs/certified_tables.md, Touchpoints, channels, campaigns). Without an enabled source of
+    touchpoints every person takes that fallback.
 #}
 with
 

@@ -1,7 +1,7 @@
 {#
     One row per touchpoint: a marketing interaction of one person, with channel and campaign.
     Incremental by touchpoint (macros/incremental_macros.sql): a run rewrites the touchpoints
-    that are new (Marketo history attached late included) or changed (a person's identity
+    that are new (activity history attached late included) or changed (a person's identity
     after a merge, a channel or campaign key), and deletes those that are gone.
 #}
 {{ config(
