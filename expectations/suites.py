@@ -14,8 +14,13 @@ A suite file::
 
 ``expect: unexpected_rows`` is GX's ``UnexpectedRowsExpectation``: ``query`` returns the
 offending rows, ``{batch}`` is the guarded table. ``${name}`` in a query or a value is one of
-:data:`PARAMETERS` (``${reporting_currency}``); a ``value_set: $currencies`` is the shared list
-in ``suites/_shared.yml``. Nothing here imports GX: reading and checking a suite is cheap.
+:func:`parameters` (``${reporting_currency}``, or SQL built from the source registry for the
+enabled sources: ``${spend_rows}``, ``${fx_rates}``, ``${ad_platforms}``, ``${ad_days}``), so no
+suite lists sources of its own; a ``value_set: $currencies`` is the shared list in
+``suites/_shared.yml``. Nothing here imports GX: reading and checking a suite is cheap.
+
+A raw table's suite (``suites/raw_<source>/<table>.yml``) belongs to a registered source
+(``warehouse/sources.yml``) and runs only while that source is enabled (:func:`enabled_suites`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from warehouse.sources import enabled_sources, registry
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 PROJECT_DIR = SUITES_DIR.parent.parent
@@ -63,8 +70,13 @@ class Suite:
         return self.table.split(".", 1)[1]
 
     @property
+    def is_raw(self) -> bool:
+        """A suite of a raw table, landed by one source."""
+        return self.schema.startswith("raw_")
+
+    @property
     def source(self) -> str:
-        """``hubspot`` for ``raw_hubspot.contacts``."""
+        """The source that lands the table: ``<name>`` for ``raw_<name>.<table>``."""
         return self.schema.removeprefix("raw_")
 
 
@@ -73,14 +85,96 @@ def shared() -> dict[str, Any]:
     return yaml.safe_load((SUITES_DIR / "_shared.yml").read_text()) or {}
 
 
+def _dbt_var(name: str, default: str) -> str:
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())
+    return str((project.get("vars") or {}).get(name, default))
+
+
 def reporting_currency() -> str:
     """The dbt var ``reporting_currency`` (the certified tables' currency)."""
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())
-    return str((project.get("vars") or {}).get("reporting_currency", "USD"))
+    return _dbt_var("reporting_currency", "USD")
 
 
-def parameters() -> dict[str, str]:
-    return {"reporting_currency": reporting_currency()}
+#: the schema dbt builds the staging models in (dbt_project.yml, `+schema: staging`)
+STAGING_SCHEMA = "staging"
+#: the registry's spend entities (keys of a source's `dbt` block) and each one's day column
+SPEND_ENTITIES = {"ad_spend": "report_date", "campaign_costs": "cost_date"}
+
+
+def _union(selects: list[str], empty: str) -> str:
+    """The selects as one UNION ALL, or a typed empty relation when there are none."""
+    return "\n    union all\n    ".join(selects) if selects else empty + " where 1 = 0"
+
+
+def spend_rows(enabled: list[str]) -> str:
+    """SQL of every spend row the enabled sources stage (their `ad_spend` and `campaign_costs`
+    staging models: the records that passed the record rules), as platform, day, currency and
+    amount in that currency."""
+    selects = [
+        f"select platform, {day} as day, currency, cast(cost as double precision) as amount "
+        f"from {STAGING_SCHEMA}.{model}"
+        for name in enabled
+        for entity, day in SPEND_ENTITIES.items()
+        if (model := registry()[name].dbt.get(entity))
+    ]
+    return _union(
+        selects,
+        "select cast(null as varchar) as platform, cast(null as date) as day, "
+        "cast(null as varchar) as currency, cast(null as double precision) as amount",
+    )
+
+
+def fx_rates(enabled: list[str]) -> str:
+    """SQL of the rates the enabled FX sources published against the FX base (their `fx_rates`
+    staging models), as currency, published_date and units_per_base; none without one."""
+    base = _dbt_var("fx_base_currency", "EUR")
+    selects = [
+        f"select currency, published_date, units_per_base from {STAGING_SCHEMA}.{model} "
+        f"where base_currency = '{base}'"
+        for name in enabled
+        if (model := registry()[name].dbt.get("fx_rates"))
+    ]
+    return _union(
+        selects,
+        "select cast(null as varchar) as currency, cast(null as date) as published_date, "
+        "cast(null as double precision) as units_per_base",
+    )
+
+
+def ad_platforms(enabled: list[str]) -> str:
+    """The enabled sources holding ad days (`ad_spend`) as a SQL list; `null` when none."""
+    names = [n for n in enabled if registry()[n].dbt.get("ad_spend")]
+    return ", ".join(f"'{n}'" for n in names) or "null"
+
+
+def ad_days(enabled: list[str]) -> str:
+    """SQL of the (day, currency) pairs of the enabled sources' raw ad days: every raw table
+    whose `record_rules` has an `ad_day` rule, read through that rule's `day` and `currency`
+    columns (the raw suites run right after the loads, before dbt)."""
+    selects = []
+    for name in enabled:
+        src = registry()[name]
+        for table, entry in src.record_rules.items():
+            for rule in (entry or {}).get("rules") or []:
+                if rule.get("kind") == "ad_day" and rule.get("currency"):
+                    selects.append(
+                        f"select distinct cast({rule['day']} as date) as day, "
+                        f"{rule['currency']} as currency from {src.dataset}.{table}"
+                    )
+    return _union(selects, "select cast(null as date) as day, cast(null as varchar) as currency")
+
+
+def parameters(enabled: list[str] | None = None) -> dict[str, str]:
+    """The ``${name}`` values of the suites, for the enabled sources (default: as set now)."""
+    enabled = enabled_sources() if enabled is None else enabled
+    return {
+        "reporting_currency": reporting_currency(),
+        "fx_base_currency": _dbt_var("fx_base_currency", "EUR"),
+        "spend_rows": spend_rows(enabled),
+        "fx_rates": fx_rates(enabled),
+        "ad_platforms": ad_platforms(enabled),
+        "ad_days": ad_days(enabled),
+    }
 
 
 def _substitute(value: Any, params: dict[str, str], where: str) -> Any:
@@ -153,5 +247,17 @@ def all_suites() -> dict[str, Suite]:
         expected = SUITES_DIR / suite.schema / f"{suite.name}.yml"
         if path != expected:
             raise SuiteError(f"{path}: the suite of {suite.table} belongs at {expected}")
+        if suite.is_raw and suite.source not in registry():
+            raise SuiteError(
+                f"{path}: guards {suite.table}, but no source {suite.source!r} is registered "
+                f"(warehouse/sources.yml)"
+            )
         suites[suite.table] = suite
     return suites
+
+
+def enabled_suites() -> dict[str, Suite]:
+    """The suites that run: every certified one and those of the enabled sources' raw tables
+    (``warehouse.sources.enabled_sources()``, read at call time)."""
+    enabled = set(enabled_sources())
+    return {t: s for t, s in all_suites().items() if not s.is_raw or s.source in enabled}

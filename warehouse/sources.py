@@ -113,9 +113,7 @@ def source(name: str) -> Source:
     try:
         return registry()[name]
     except KeyError:
-        raise KeyError(
-            f"unknown source {name!r}: registered are {', '.join(registry())}"
-        ) from None
+        raise KeyError(f"unknown source {name!r}: registered are {', '.join(registry())}") from None
 
 
 _TRUE = {"1", "true", "yes", "on"}

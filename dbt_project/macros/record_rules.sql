@@ -1,28 +1,77 @@
 {#
     The record rules: what a raw record must satisfy to be passed on to staging.
 
-    One list for the whole project, read by two sides that must agree:
+    Each source declares the rules of its raw tables as data, in its registry entry
+    (warehouse/sources.yml, `record_rules:`; dbt reads the generated copy
+    `source_registry()[name]['record_rules']`). The kinds of rule are the macros below, so adding a
+    source adds its rules in its entry only. Two sides read the rules and must agree:
     * each staging model keeps only the records of its raw table that pass (`passes_record_rules`);
-    * `quarantine_records` lists every record that fails, with its source, table, id, the first
-      rule it fails, that rule's severity and what is wrong.
+    * each source's `stg_<name>__quarantined` (`source_quarantine`, at the end of this file),
+      unioned by `quarantine_records`, lists every record that fails, with its source, table,
+      id, the first rule it fails, that rule's severity and what is wrong.
     So for every raw table, rows loaded = rows passed on + rows quarantined (a test checks it).
 
     Severity: `blocking` rules guard money that cannot be trusted (a negative cost, a currency
     with no rate): one such record stops the publication of the certified tables (the Dagster
     check `no_blocking_bad_records`). `warning` rules drop a record that cannot be used as it is
     and publish the rest. Kinds corrected by a documented rule instead of quarantined are passed on and
-    listed in `quarantine_records` with action `corrected`: an email that is not an address
-    (the person is keyed by its source id instead, `normalized_email`), lifecycle stage dates
-    out of order (the monotone stage rule) and a business day with no FX rate (the latest rate
-    before it).
+    listed in `quarantine_records` with action `corrected` (an entry's `corrections:`): an email
+    that is not an address (the person is keyed by its source id instead, `normalized_email`),
+    lifecycle stage dates out of order (the monotone stage rule) and a business day with no FX
+    rate (the latest rate before it).
 
     A rule's `when` is a SQL condition on the raw table's columns that is true for a bad record.
     Rules are tried in order: a record is quarantined once, under the first rule it fails.
+
+    An entry, per raw table:
+
+        record_rules:
+          <table>:
+            id: [<column>, ...]            # the record id: the columns joined with ':'
+            id_fallback: {column: <c>, label: <text>}   # optional: '<label> <c>' when the id is null
+            rules:                         # quarantine, first failed rule wins
+              - {kind: <kind>, <parameter>: <value>, ...}
+            corrections:                   # passed on, listed as corrected (every one that applies)
+              - {kind: <kind>, ...}
+
+    Any rule may also set `severity:`, and a kind of one rule its name (`rule:`). Parameters
+    name columns of the raw table. The kinds, each a macro `record_rule_<kind>(source_name,
+    table_name, p)` returning its rules (add one there and to `record_rule_kind`):
+
+    * `ad_day` {cost, currency, day, timezone | account [, account_prefix]}: an ad platform's
+      daily row: `spend_not_negative` (cost < 0, blocking), `currency_known` (blocking, when
+      `currency` is given) and `future_date` (warning: `day` after the account's local today;
+      the zone is the `timezone` column, or the `ad_account_timezones` setting of the account
+      `account_prefix || account`).
+    * `spend_not_negative` {column}; blocking.
+    * `currency_known` {column}: a non-null currency that is neither the reporting currency nor,
+      with an FX source enabled, the FX base or a currency it publishes; blocking.
+    * `future_date` {column [, label] | column, timezone | account [, account_prefix]}: a
+      timestamp after now (`warehouse_now`), or a local day after the account's today; warning.
+    * `id_not_null` {column, record, named_by}: a null id; warning.
+    * `association_target_exists` {column, target, target_id [, target_merged_ids, separator],
+      label}: an association to a record of the source's table `target` that does not exist
+      (neither a `target_id` nor one of the ids merged into a target); warning.
+    * `condition` {rule, severity, when, detail}: a rule written as SQL.
+    Corrections:
+    * `email_is_an_address` {column}: an email that is not an address.
+    * `stage_dates_in_order` {columns}: stage dates (in funnel order) with a later stage before
+      an earlier one.
+    * `fx_rate_every_business_day` {day [, closing_days]}: a table-level correction of an FX
+      source: a weekday with spend (the enabled ad platforms' days), inside the published range,
+      without a rate, that is not a closing day (a seed of days).
 #}
 
+{# a currency the warehouse can convert: the reporting one, or the FX base / a published one #}
 {% macro known_currency(column) -%}
-    ({{ column }} = '{{ var("fx_base_currency") }}'
-     or {{ column }} in (select currency from {{ source('fx', 'rates') }}))
+    {%- set fx = sources_holding('fx_rates') -%}
+    ({{ column }} = '{{ var("reporting_currency") }}'
+    {%- if fx | length > 0 %}
+     or {{ column }} = '{{ var("fx_base_currency") }}'
+     or {{ column }} in (
+        {%- for _, model in fx %}select currency from {{ ref(model) }}{% if not loop.last %} union all {% endif %}{% endfor -%}
+     )
+    {%- endif -%})
 {%- endmacro %}
 
 {# the instant records are judged against: the `as_of` var (the sandbox's clock), else now #}
@@ -41,93 +90,202 @@
      and not {{ regex_full_match('lower(trim(' ~ column ~ '))', '[^@\\s]+@[^@\\s]+[.][^@\\s]+') }})
 {%- endmacro %}
 
-{% macro ad_day_rules(cost, currency, day, timezone) -%}
-    {%- set rules = [
-        {'rule': 'spend_not_negative', 'severity': 'blocking', 'when': cost ~ ' < 0',
-         'detail': "'" ~ cost ~ " is ' || cast(" ~ cost ~ " as " ~ dbt.type_string() ~ ")"},
-        {'rule': 'future_date', 'severity': 'warning',
-         'when': 'cast(' ~ day ~ ' as date) > ' ~ local_today(timezone),
-         'detail': "'dated ' || cast(" ~ day ~ " as " ~ dbt.type_string() ~ ") || ', after the account''s today'"},
-    ] -%}
-    {%- if currency -%}
-        {%- do rules.insert(1, {'rule': 'currency_known', 'severity': 'blocking',
-            'when': 'not ' ~ known_currency(currency),
-            'detail': "'currency ' || coalesce(" ~ currency ~ ", 'null') || ' has no FX rate'"}) -%}
+{% macro _as_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{# --- the kinds ----------------------------------------------------------------------------- #}
+
+{% macro record_rule_spend_not_negative(source_name, table_name, p) -%}
+    {%- set c = p['column'] -%}
+    {{ return([{'rule': 'spend_not_negative', 'severity': 'blocking', 'when': c ~ ' < 0',
+                'detail': "'" ~ c ~ " is ' || " ~ _as_text(c)}]) }}
+{%- endmacro %}
+
+{% macro record_rule_currency_known(source_name, table_name, p) -%}
+    {%- set c = p['column'] -%}
+    {%- if sources_holding('fx_rates') | length > 0 -%}
+        {%- set detail = "'currency ' || coalesce(" ~ c ~ ", 'null') || ' has no FX rate'" -%}
+    {%- else -%}
+        {%- set detail = "'currency ' || coalesce(" ~ c ~ ", 'null') || ' is not the reporting currency ("
+                         ~ var('reporting_currency') ~ ") and no FX source is enabled'" -%}
     {%- endif -%}
-    {{ return(rules) }}
+    {{ return([{'rule': 'currency_known', 'severity': 'blocking',
+                'when': c ~ ' is not null and not ' ~ known_currency(c), 'detail': detail}]) }}
 {%- endmacro %}
 
-{% macro record_rules(source_name, table_name) -%}
+{# the SQL of the time zone a rule judges a local day in: a column, or the account's setting #}
+{% macro _rule_timezone(source_name, p) -%}
+    {%- if p.get('timezone') -%}
+        {{ return(p['timezone']) }}
+    {%- else -%}
+        {%- set account = _as_text(p['account']) -%}
+        {%- if p.get('account_prefix') -%}{%- set account = "'" ~ p['account_prefix'] ~ "' || " ~ account -%}{%- endif -%}
+        {{ return(ad_account_timezone(source_name, account)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_rule_future_date(source_name, table_name, p) -%}
+    {%- set c = p['column'] -%}
+    {%- if p.get('timezone') or p.get('account') -%}
+        {{ return([{'rule': 'future_date', 'severity': 'warning',
+                    'when': 'cast(' ~ c ~ ' as date) > ' ~ local_today(_rule_timezone(source_name, p)),
+                    'detail': "'dated ' || " ~ _as_text(c) ~ " || ', after the account''s today'"}]) }}
+    {%- else -%}
+        {{ return([{'rule': 'future_date', 'severity': 'warning',
+                    'when': c ~ ' > ' ~ warehouse_now(),
+                    'detail': "'" ~ p.get('label', c) ~ " ' || " ~ _as_text(c) ~ " || ' is in the future'"}]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_rule_ad_day(source_name, table_name, p) -%}
+    {%- set rules = record_rule_spend_not_negative(source_name, table_name, {'column': p['cost']}) -%}
+    {%- if p.get('currency') -%}
+        {%- set rules = rules + record_rule_currency_known(source_name, table_name, {'column': p['currency']}) -%}
+    {%- endif -%}
+    {%- set day = {'column': p['day'], 'timezone': p.get('timezone'), 'account': p.get('account'),
+                   'account_prefix': p.get('account_prefix')} -%}
+    {{ return(rules + record_rule_future_date(source_name, table_name, day)) }}
+{%- endmacro %}
+
+{% macro record_rule_id_not_null(source_name, table_name, p) -%}
+    {%- set c = p['column'] -%}
+    {{ return([{'rule': 'id_not_null', 'severity': 'warning', 'when': c ~ ' is null',
+                'detail': "'" ~ p.get('record', 'record') ~ " ' || " ~ _as_text(p['named_by'])
+                          ~ " || ' has a null " ~ c ~ "'"}]) }}
+{%- endmacro %}
+
+{% macro record_rule_association_target_exists(source_name, table_name, p) -%}
+    {%- set target = source(source_name, p['target']) -%}
+    {%- set ids = 'select ' ~ _as_text(p['target_id']) ~ ' from ' ~ target -%}
+    {%- if p.get('target_merged_ids') -%}
+        {%- set merged = p['target_merged_ids'] -%}
+        {%- set ids = ids ~ ' union all select trim(' ~ split_to_rows(merged, p.get('separator', ';'))
+                      ~ ') from ' ~ target ~ ' where ' ~ merged ~ ' is not null' -%}
+    {%- endif -%}
+    {{ return([{'rule': 'association_target_exists', 'severity': 'warning',
+                'when': _as_text(p['column']) ~ ' not in (' ~ ids ~ ')',
+                'detail': "'associated with " ~ p.get('label', p['target']) ~ " ' || " ~ _as_text(p['column'])
+                          ~ " || ', which does not exist'"}]) }}
+{%- endmacro %}
+
+{% macro record_rule_condition(source_name, table_name, p) -%}
+    {{ return([{'rule': p['rule'], 'severity': p.get('severity', 'warning'), 'when': p['when'],
+                'detail': p.get('detail', "'" ~ p['rule'] ~ "'")}]) }}
+{%- endmacro %}
+
+{% macro record_rule_email_is_an_address(source_name, table_name, p) -%}
+    {%- set c = p['column'] -%}
+    {{ return([{'rule': 'email_is_an_address', 'severity': 'warning', 'when': email_is_malformed(c),
+                'detail': "'email ' || " ~ c ~ " || ' is not an address: the person is keyed by its source id'"}]) }}
+{%- endmacro %}
+
+{% macro record_rule_stage_dates_in_order(source_name, table_name, p) -%}
+    {%- set pairs = [] -%}
+    {%- for earlier in p['columns'] -%}{%- for later in p['columns'][loop.index:] -%}
+        {%- do pairs.append('coalesce(' ~ earlier ~ ' > ' ~ later ~ ', false)') -%}
+    {%- endfor -%}{%- endfor -%}
+    {{ return([{'rule': 'stage_dates_in_order', 'severity': 'warning', 'when': '(' ~ pairs | join(' or ') ~ ')',
+                'detail': "'lifecycle stage dates out of order: the monotone stage rule keeps the earliest path'"}]) }}
+{%- endmacro %}
+
+{#
+    A table-level correction: instead of `when`, `rows` is a query of (record_id, detail,
+    load_id), one row per day that has no rate and is given the latest earlier one.
+#}
+{% macro record_rule_fx_rate_every_business_day(source_name, table_name, p) -%}
     {%- set s = dbt.type_string() -%}
-    {%- set rules = {
-        ('google_ads', 'campaign_daily'): {
-            'id': "cast(campaign_id as " ~ s ~ ") || ':' || cast(date as " ~ s ~ ")",
-            'rules': ad_day_rules('cost_micros', 'currency_code', 'date', 'time_zone'),
-        },
-        ('meta', 'campaign_insights_daily'): {
-            'id': "cast(campaign_id as " ~ s ~ ") || ':' || cast(date_start as " ~ s ~ ")",
-            'rules': ad_day_rules('spend', 'account_currency', 'date_start',
-                                  ad_account_timezone("'meta'", "'act_' || cast(account_id as " ~ s ~ ")")),
-        },
-        ('linkedin', 'campaign_analytics_daily'): {
-            'id': "cast(campaign_id as " ~ s ~ ") || ':' || cast(date as " ~ s ~ ")",
-            'rules': ad_day_rules('cost_in_local_currency', 'currency', 'date',
-                                  ad_account_timezone("'linkedin'", "cast(account_id as " ~ s ~ ")")),
-        },
-        ('microsoft_ads', 'campaign_performance_daily'): {
-            'id': "cast(campaign_id as " ~ s ~ ") || ':' || cast(date as " ~ s ~ ")",
-            'rules': ad_day_rules('spend', 'currency_code', 'date',
-                                  ad_account_timezone("'microsoft_ads'", "cast(account_id as " ~ s ~ ")")),
-        },
-        ('hubspot', 'contacts'): {
-            'id': "cast(id as " ~ s ~ ")",
-            'rules': [
-                {'rule': 'future_date', 'severity': 'warning',
-                 'when': 'createdate > ' ~ warehouse_now(),
-                 'detail': "'createdate ' || cast(createdate as " ~ s ~ ") || ' is in the future'"},
-            ],
-        },
-        ('hubspot', 'deals'): {
-            'id': "cast(id as " ~ s ~ ")",
-            'rules': [
-                {'rule': 'currency_known', 'severity': 'blocking',
-                 'when': 'deal_currency_code is not null and not ' ~ known_currency('deal_currency_code'),
-                 'detail': "'currency ' || deal_currency_code || ' has no FX rate'"},
-            ],
-        },
-        ('hubspot', 'deal_contacts'): {
-            'id': "cast(deal_id as " ~ s ~ ")",
-            'rules': [
-                {'rule': 'association_target_exists', 'severity': 'warning',
-                 'when': "cast(contact_id as " ~ s ~ ") not in (select cast(id as " ~ s ~ ") from "
-                         ~ source('hubspot', 'contacts') ~ " union all select trim("
-                         ~ split_to_rows('hs_merged_object_ids', ';') ~ ") from "
-                         ~ source('hubspot', 'contacts') ~ " where hs_merged_object_ids is not null)",
-                 'detail': "'associated with contact ' || cast(contact_id as " ~ s ~ ") || ', which does not exist'"},
-            ],
-        },
-        ('marketo', 'activities'): {
-            'id': "coalesce(cast(id as " ~ s ~ "), 'marketoGUID ' || marketo_guid)",
-            'rules': [
-                {'rule': 'id_not_null', 'severity': 'warning', 'when': 'id is null',
-                 'detail': "'activity ' || marketo_guid || ' has a null id'"},
-                {'rule': 'future_date', 'severity': 'warning',
-                 'when': 'activity_date > ' ~ warehouse_now(),
-                 'detail': "'activityDate ' || cast(activity_date as " ~ s ~ ") || ' is in the future'"},
-            ],
-        },
-    } -%}
-    {{ return(rules.get((source_name, table_name), {'id': 'null', 'rules': []})) }}
+    {%- set rates = source(source_name, table_name) -%}
+    {%- set rate_day = 'cast(' ~ p['day'] ~ ' as date)' -%}
+    {%- set rows -%}
+    select
+        cast(days.day as {{ s }}) as record_id,
+        'no rate published for business day ' || cast(days.day as {{ s }})
+            || ': the latest earlier rate is used' as detail,
+        cast(null as {{ s }}) as load_id
+    from (
+        select distinct report_date as day
+        from ({{ union_sources('ad_spend', [('report_date', 'date')]) }}) as spend
+    ) as days
+    where {{ day_of_week('days.day') }} between 1 and 5
+      and days.day > (select min({{ rate_day }}) from {{ rates }})
+      and days.day < (select max({{ rate_day }}) from {{ rates }})
+      and days.day not in (select {{ rate_day }} from {{ rates }} where {{ p['day'] }} is not null)
+      {%- if p.get('closing_days') %}
+      and days.day not in (select cast(day as date) from {{ ref(p['closing_days']) }})
+      {%- endif %}
+    {%- endset -%}
+    {{ return([{'rule': 'fx_rate_every_business_day', 'severity': 'warning', 'rows': rows}]) }}
 {%- endmacro %}
 
-{# the raw tables that have rules, as (source, table) pairs #}
-{% macro ruled_tables() -%}
-    {{ return([
-        ('google_ads', 'campaign_daily'), ('meta', 'campaign_insights_daily'),
-        ('linkedin', 'campaign_analytics_daily'), ('microsoft_ads', 'campaign_performance_daily'),
-        ('hubspot', 'contacts'), ('hubspot', 'deals'), ('hubspot', 'deal_contacts'),
-        ('marketo', 'activities'),
-    ]) }}
+{% macro record_rule_kind(kind, source_name, table_name, p) -%}
+    {%- if kind == 'ad_day' -%}{{ return(record_rule_ad_day(source_name, table_name, p)) }}
+    {%- elif kind == 'spend_not_negative' -%}{{ return(record_rule_spend_not_negative(source_name, table_name, p)) }}
+    {%- elif kind == 'currency_known' -%}{{ return(record_rule_currency_known(source_name, table_name, p)) }}
+    {%- elif kind == 'future_date' -%}{{ return(record_rule_future_date(source_name, table_name, p)) }}
+    {%- elif kind == 'id_not_null' -%}{{ return(record_rule_id_not_null(source_name, table_name, p)) }}
+    {%- elif kind == 'association_target_exists' -%}{{ return(record_rule_association_target_exists(source_name, table_name, p)) }}
+    {%- elif kind == 'condition' -%}{{ return(record_rule_condition(source_name, table_name, p)) }}
+    {%- elif kind == 'email_is_an_address' -%}{{ return(record_rule_email_is_an_address(source_name, table_name, p)) }}
+    {%- elif kind == 'stage_dates_in_order' -%}{{ return(record_rule_stage_dates_in_order(source_name, table_name, p)) }}
+    {%- elif kind == 'fx_rate_every_business_day' -%}{{ return(record_rule_fx_rate_every_business_day(source_name, table_name, p)) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "warehouse/sources.yml: " ~ source_name ~ "." ~ table_name ~ " has a record rule of unknown kind '"
+            ~ kind ~ "' (macros/record_rules.sql lists the kinds)") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# --- reading a table's rules -------------------------------------------------------------- #}
+
+{# the registry's `record_rules` entry of one raw table, or none #}
+{% macro _record_rules_entry(source_name, table_name) -%}
+    {%- set entry = source_registry().get(source_name, {}).get('record_rules', {}) or {} -%}
+    {{ return(entry.get(table_name)) }}
+{%- endmacro %}
+
+{# the SQL of a table's record id #}
+{% macro record_id(source_name, table_name) -%}
+    {%- set entry = _record_rules_entry(source_name, table_name) -%}
+    {%- if entry is none or not entry.get('id') -%}{{ return('null') }}{%- endif -%}
+    {%- set parts = [] -%}
+    {%- for column in entry['id'] -%}{%- do parts.append(_as_text(column)) -%}{%- endfor -%}
+    {%- set id = parts | join(" || ':' || ") -%}
+    {%- if entry.get('id_fallback') -%}
+        {%- set fallback = entry['id_fallback'] -%}
+        {%- set id = 'coalesce(' ~ id ~ ", '" ~ fallback.get('label', fallback['column']) ~ " ' || "
+                     ~ _as_text(fallback['column']) ~ ')' -%}
+    {%- endif -%}
+    {{ return(id) }}
+{%- endmacro %}
+
+{# a list of rule specs of the registry expanded into rules {rule, severity, when | rows, detail} #}
+{% macro _expand_rules(source_name, table_name, specs) -%}
+    {%- set out = [] -%}
+    {%- for spec in specs or [] -%}
+        {%- set rules = record_rule_kind(spec['kind'], source_name, table_name, spec) -%}
+        {%- for r in rules -%}
+            {%- set r = r.copy() -%}
+            {%- if spec.get('severity') -%}{%- do r.update({'severity': spec['severity']}) -%}{%- endif -%}
+            {#- a kind of one rule may be renamed; a kind of several (ad_day) keeps its names -#}
+            {%- if spec.get('rule') and rules | length == 1 -%}{%- do r.update({'rule': spec['rule']}) -%}{%- endif -%}
+            {%- do out.append(r) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{# the quarantine rules of a raw table, in order, with its record id #}
+{% macro record_rules(source_name, table_name) -%}
+    {%- set entry = _record_rules_entry(source_name, table_name) or {} -%}
+    {{ return({'id': record_id(source_name, table_name),
+               'rules': _expand_rules(source_name, table_name, entry.get('rules'))}) }}
+{%- endmacro %}
+
+{# the corrections of a raw table (records passed on and listed as corrected) #}
+{% macro record_corrections(source_name, table_name) -%}
+    {%- set entry = _record_rules_entry(source_name, table_name) or {} -%}
+    {{ return(_expand_rules(source_name, table_name, entry.get('corrections'))) }}
 {%- endmacro %}
 
 {# true for a record that passes every rule of its table (for a staging model's `where`) #}
@@ -146,3 +304,112 @@
     {%- endfor %}
     end
 {%- endmacro %}
+
+{#
+    The records of one source that were not passed on as they arrived, as the quarantine lists
+    them (source, table_name, record_id, rule, severity, action, detail, load_id): for each raw
+    table with rules, the records that fail one, under the first they fail (`quarantined`);
+    for each correction, the records passed on and corrected (`corrected`, every correction that
+    applies); and the records dlt diverted at load into the source's `_quarantine` table (a
+    record with no primary key, ingestion/quarantine.py). A source's staging model
+    `stg_<name>__quarantined` is this macro (registry entity `quarantined`); quarantine_records
+    unions them. Empty (typed) when nothing applies.
+#}
+{% macro source_quarantine(source_name) -%}
+{%- set s = dbt.type_string() -%}
+{%- set parts = [] -%}
+{%- for table_name in (source_registry()[source_name].get('record_rules') or {}) -%}
+    {%- set ruled = record_rules(source_name, table_name) -%}
+    {%- if ruled['rules'] | length > 0 -%}
+        {%- set part -%}
+    select
+        '{{ table_name }}' as table_name,
+        {{ ruled['id'] }} as record_id,
+        {{ first_failed_rule(source_name, table_name, 'rule') }} as rule,
+        {{ first_failed_rule(source_name, table_name, 'severity') }} as severity,
+        'quarantined' as action,
+        {{ first_failed_rule(source_name, table_name, 'detail') }} as detail,
+        _dlt_load_id as load_id
+    from {{ source(source_name, table_name) }}
+    where not ({{ passes_record_rules(source_name, table_name) }})
+        {%- endset -%}
+        {%- do parts.append(part) -%}
+    {%- endif -%}
+    {%- for correction in record_corrections(source_name, table_name) -%}
+        {%- set part -%}
+    {%- if correction.get('rows') %}
+    select
+        '{{ table_name }}' as table_name,
+        record_id,
+        '{{ correction['rule'] }}' as rule,
+        '{{ correction['severity'] }}' as severity,
+        'corrected' as action,
+        detail,
+        load_id
+    from ({{ correction['rows'] }}) as corrected
+    {%- else %}
+    select
+        '{{ table_name }}' as table_name,
+        {{ ruled['id'] }} as record_id,
+        '{{ correction['rule'] }}' as rule,
+        '{{ correction['severity'] }}' as severity,
+        'corrected' as action,
+        {{ correction['detail'] }} as detail,
+        _dlt_load_id as load_id
+    from {{ source(source_name, table_name) }}
+    where {{ passes_record_rules(source_name, table_name) }}
+      and coalesce({{ correction['when'] }}, false)
+    {%- endif %}
+        {%- endset -%}
+        {%- do parts.append(part) -%}
+    {%- endfor -%}
+{%- endfor -%}
+{%- if execute -%}
+    {%- set diverted = adapter.get_relation(database=target.database, schema='raw_' ~ source_name, identifier='_quarantine') -%}
+    {%- if diverted is not none -%}
+        {%- set part %}
+    select
+        cast(table_name as {{ s }}) as table_name,
+        cast(record_id as {{ s }}) as record_id,
+        cast(rule as {{ s }}) as rule,
+        'warning' as severity,
+        'quarantined' as action,
+        cast(detail as {{ s }}) as detail,
+        _dlt_load_id as load_id
+    from {{ diverted }}
+        {%- endset -%}
+        {%- do parts.append(part) -%}
+    {%- endif -%}
+{%- endif %}
+with
+
+unioned as (
+    {%- for part in parts %}
+    {{ part }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- if parts | length == 0 %}
+    select
+        cast(null as {{ s }}) as table_name, cast(null as {{ s }}) as record_id,
+        cast(null as {{ s }}) as rule, cast(null as {{ s }}) as severity,
+        cast(null as {{ s }}) as action, cast(null as {{ s }}) as detail,
+        cast(null as {{ s }}) as load_id
+    where 1 = 0
+    {%- endif %}
+
+)
+
+select
+    cast('{{ source_name }}' as {{ s }}) as source,
+    cast(table_name as {{ s }}) as table_name,
+    cast(record_id as {{ s }}) as record_id,
+    cast(rule as {{ s }}) as rule,
+    cast(severity as {{ s }}) as severity,
+    cast(action as {{ s }}) as action,
+    cast(detail as {{ s }}) as detail,
+    cast(load_id as {{ s }}) as load_id
+from unioned
+{%- endmacro %}
+

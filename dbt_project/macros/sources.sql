@@ -34,9 +34,11 @@
 
 {#
     The union of the staging models that hold `what`, one branch per enabled source, selecting
-    `columns` (an ordered list of (name, type) pairs; type: string, timestamp, date, integer,
-    bigint, numeric, float, boolean) in that order. With no enabled source holding `what`, an
-    empty relation of the same columns, so every model downstream builds and is empty.
+    `columns` (an ordered list of (name, type) pairs; type: string, timestamp, timestamptz, date,
+    integer, bigint, numeric, float, double, boolean) in that order. `timestamp` is dbt's
+    (without time zone on DuckDB and Postgres): an instant is `timestamptz`; `float` is
+    single precision on DuckDB: a 64-bit float is `double`. With no enabled source holding
+    `what`, an empty relation of the same columns, so every model downstream builds and is empty.
 #}
 {% macro union_sources(what, columns) -%}
     {%- set branches = sources_holding(what) -%}
@@ -65,6 +67,7 @@
         'string': dbt.type_string(), 'timestamp': dbt.type_timestamp(), 'date': 'date',
         'integer': dbt.type_int(), 'bigint': dbt.type_bigint(), 'numeric': dbt.type_numeric(),
         'float': dbt.type_float(), 'boolean': dbt.type_boolean(),
+        'timestamptz': 'timestamp with time zone', 'double': 'double precision',
     } -%}
     {{- return(types[type]) -}}
 {%- endmacro %}

@@ -19,31 +19,25 @@
 {%- endmacro %}
 
 {#
-    Time zone of each ad account whose platform does not report one with its data. Google Ads
-    sends `customer.time_zone` with every row; Meta (`timezone_name` of the ad account),
-    LinkedIn and Microsoft Ads (the report header) do not reach the warehouse through the
-    current sources, so the zones are a setting: `--vars '{ad_account_timezones: {...}}'`.
-    The defaults are the sandbox's accounts. Accounts not listed get a null time zone.
+    The time zone of an ad account whose platform does not report one with its data (Google Ads
+    sends `customer.time_zone` with every row; Meta's `timezone_name`, LinkedIn's and Microsoft
+    Ads' report header zone do not reach the warehouse through the current sources). The zones
+    are a setting, the seed `ad_account_timezones` (source, account_id as the source's staging
+    model keys it, IANA zone); it ships with the sandbox's accounts. An account not listed gets
+    a null time zone. `source_name` is the source's name, `account_id` a SQL expression.
 #}
-{% macro ad_account_timezones() -%}
-    {{ return(var('ad_account_timezones', {
-        'meta:act_101010101': 'Europe/London',
-        'meta:act_202020202': 'America/Los_Angeles',
-        'linkedin:508000001': 'America/Chicago',
-        'microsoft_ads:180000001': 'Europe/Paris',
-    })) }}
-{%- endmacro %}
-
-{# a `case` expression giving the configured time zone of (platform, account_id) #}
-{% macro ad_account_timezone(platform, account_id) -%}
-    {%- set zones = ad_account_timezones() -%}
-    {%- if zones | length == 0 -%}cast(null as {{ dbt.type_string() }}){%- else -%}
-    case {{ platform }} || ':' || {{ account_id }}
-        {%- for key, zone in zones.items() %}
-        when '{{ key }}' then '{{ zone }}'
-        {%- endfor %}
-    end
-    {%- endif -%}
+{% macro ad_account_timezone(source_name, account_id) -%}
+    {#- the seed's columns are renamed so that `account_id` resolves to the caller's row -#}
+    (select max(zones.zone_timezone)
+     from (
+        select
+            source as zone_source,
+            cast(account_id as {{ dbt.type_string() }}) as zone_account_id,
+            timezone as zone_timezone
+        from {{ ref('ad_account_timezones') }}
+     ) as zones
+     where zones.zone_source = '{{ source_name }}'
+       and zones.zone_account_id = {{ account_id }})
 {%- endmacro %}
 
 {# the attribution models of METRICS.md, in their documented order #}
@@ -52,6 +46,26 @@
 {%- endmacro %}
 
 {# --- generic tests ------------------------------------------------------------------------- #}
+
+{#
+    Every value names an enabled source that holds one of the entities `holding` (keys of the
+    registry's `dbt` blocks, e.g. [ad_spend, campaign_costs]): the platform column of the spend
+    models, without a list of platforms of its own.
+#}
+{% test holding_source(model, column_name, holding) %}
+    {%- set names = [] -%}
+    {%- for what in holding -%}
+        {%- for source_name, _ in sources_holding(what) -%}
+            {%- if source_name not in names -%}{%- do names.append(source_name) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor %}
+    select {{ column_name }} as not_a_holding_source
+    from {{ model }}
+    where {{ column_name }} is not null
+    {%- if names %}
+      and {{ column_name }} not in ({% for n in names %}'{{ n }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif %}
+{% endtest %}
 
 {# every value is a number greater than zero (FX rates) #}
 {% test positive(model, column_name) %}

@@ -3,9 +3,10 @@
 Every suite file guards one table and becomes the check ``great_expectations`` on that table's
 asset: ``raw/<source>/<table>`` after each load (warnings: bad raw records are quarantined by
 dbt, so they are reported, not blocking) and ``certified/<table>`` after dbt (blocking: a failed
-blocking rule stops the publication). The checks of one source, and those of the certified
-tables, run as one step, so GX starts and connects once for them; a run that materializes only
-some of the assets runs only their checks.
+blocking rule stops the publication). Raw checks exist only for the enabled sources
+(``warehouse.sources.enabled_sources()``, read when the definitions load, as the loads are).
+The checks of one source, and those of the certified tables, run as one step, so GX starts and
+connects once for them; a run that materializes only some of the assets runs only their checks.
 
 GX is imported inside the step, never at definition time (importing it takes seconds).
 """
@@ -14,7 +15,7 @@ from collections import defaultdict
 
 import dagster as dg
 
-from expectations.suites import Suite, all_suites
+from expectations.suites import Suite, enabled_suites
 from orchestration.defs.ingestion import raw_asset_key
 from orchestration.defs.transform import dbt_models
 from orchestration.warehouse_lock import WAREHOUSE_POOL
@@ -132,7 +133,7 @@ def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChec
 
 def _grouped() -> dict[str, list[Suite]]:
     groups: dict[str, list[Suite]] = defaultdict(list)
-    for suite in all_suites().values():
+    for suite in enabled_suites().values():
         groups[suite.schema].append(suite)
     return dict(groups)
 

@@ -72,3 +72,32 @@ def test_loading_the_quality_definitions_does_not_import_gx():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_raw_checks_exist_only_for_the_enabled_sources():
+    """With two sources switched off, their raw tables have no check (nor any asset: their loads
+    are not defined either); the certified checks are all there."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from warehouse.sources import registry
+
+    off = {"marketo", "linkedin"}
+    env = {
+        **os.environ,
+        **{registry()[n].enabled_setting: "false" for n in off},
+        # the dbt resource needs dbt's executable, beside this interpreter
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+    }
+    code = (
+        "import json, orchestration.defs.quality as q; print(json.dumps(sorted("
+        "'/'.join(k.asset_key.path) for c in q.quality_checks for k in c.check_keys)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    keys = json.loads(done.stdout.strip().splitlines()[-1])
+    raw_sources = {k.split("/")[1] for k in keys if k.startswith("raw/")}
+    assert raw_sources == set(registry()) - off
+    assert sum(1 for k in keys if k.startswith("certified/")) == 9

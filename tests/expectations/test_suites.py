@@ -76,3 +76,76 @@ def test_the_readme_lists_every_rule():
     for table, suite in all_suites().items():
         for rule in suite.rules:
             assert (table, rule.name, rule.severity) in rows, (table, rule.name)
+
+
+# --- the suites follow the enabled sources -------------------------------------------------------
+
+
+def _enable_only(monkeypatch, enabled: list[str]) -> None:
+    from warehouse.sources import disabled_env
+
+    for name, value in disabled_env(enabled).items():
+        monkeypatch.setenv(name, value)
+
+
+def test_raw_suites_run_only_for_the_enabled_sources(monkeypatch):
+    from expectations.suites import enabled_suites
+
+    enabled = ["hubspot", "google_ads", "linkedin", "fx"]
+    _enable_only(monkeypatch, enabled)
+    suites = enabled_suites()
+    assert {s.source for s in suites.values() if s.is_raw} == set(enabled)
+    certified = {t for t, s in all_suites().items() if not s.is_raw}
+    assert certified <= set(suites)
+    # the certified reconciliation reads the enabled sources' spend staging models only
+    spend = suites["certified.spend_daily"].rules
+    rule = next(r for r in spend if r.name.startswith("spend equals"))
+    query = rule.kwargs["unexpected_rows_query"]
+    assert "staging.stg_google_ads__ad_spend" in query and "staging.stg_fx__rates" in query
+    assert "stg_meta__" not in query and "stg_marketo__" not in query
+    fx_rule = next(r for r in suites["raw_fx.rates"].rules if "every day" in r.name)
+    assert "raw_linkedin." in fx_rule.kwargs["unexpected_rows_query"]
+    assert "raw_meta." not in fx_rule.kwargs["unexpected_rows_query"]
+
+
+def test_a_disabled_sources_raw_suite_is_refused_by_name(monkeypatch):
+    from expectations.runner import validate
+
+    _enable_only(monkeypatch, ["hubspot"])
+    with pytest.raises(ValueError, match="raw_marketo.leads.*disabled.*marketo"):
+        validate(["raw_marketo.leads"])
+
+
+def test_without_spend_sources_the_spend_rules_run_on_empty_relations():
+    """HubSpot alone: no ad platform, no program costs, no FX. The generated relations are
+    typed and empty, and the reconciliation runs (and passes) on an empty spend_daily."""
+    from expectations.suites import parameters
+
+    params = parameters(["hubspot"])
+    assert params["ad_platforms"] == "null"
+    for name in ("spend_rows", "fx_rates", "ad_days"):
+        assert params[name].endswith("where 1 = 0"), name
+    suite = load_suite(DBT_PROJECT_DIR.parent / "expectations/suites/certified/spend_daily.yml",
+                       params)  # fmt: skip
+    with duckdb.connect() as con:
+        con.execute(
+            "create table spend_daily (date date, platform varchar, account_id varchar, "
+            "campaign_key varchar, channel varchar, currency varchar, fx_rate double, spend double)"
+        )
+        for rule in suite.rules:
+            if rule.expect == "unexpected_rows":
+                query = rule.kwargs["unexpected_rows_query"].replace("{batch}", "spend_daily")
+                assert con.execute(query).fetchall() == [], rule.name
+
+
+def test_no_suite_names_a_source_outside_its_own_folder():
+    """Sources appear in the suites only through the registry (a raw suite's own folder aside)."""
+    from warehouse.sources import registry
+
+    for path in (DBT_PROJECT_DIR.parent / "expectations" / "suites").rglob("*.yml"):
+        text = path.read_text()
+        for name in registry():
+            if path.parent.name == f"raw_{name}":
+                continue
+            for naming in (f"raw_{name}.", f"stg_{name}__", f"'{name}'"):
+                assert naming not in text, f"{path.name} names {name} ({naming})"

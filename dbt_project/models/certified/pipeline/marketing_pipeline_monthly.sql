@@ -29,7 +29,7 @@ sourced as (
 influenced as (
 
     select distinct eligible.opportunity_id, eligible.channel
-    from {{ ref('int_attribution_touches_eligible') }} as eligible
+    from {{ ref('fct_opportunity_touches') }} as eligible
     inner join marketing_channels
         on marketing_channels.channel = eligible.channel
 

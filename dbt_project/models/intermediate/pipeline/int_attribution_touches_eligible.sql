@@ -5,6 +5,7 @@
     counts once. Adds what the attribution models need: the touch's rank and count, its age in
     exact days, and the w_shaped lead-creation touch: the last eligible touch at or before the
     earliest lead date among the opportunity's people (the first touch when there is none).
+    Reads intermediate models only (the same touches and lead entries the people marts show).
 #}
 
 with
@@ -26,10 +27,12 @@ opportunity_leads as (
 
     select
         opportunity_people.opportunity_id,
-        min(people.lead_at) as lead_at
+        min(lead_entries.entered_at) as lead_at
     from opportunity_people
-    inner join {{ ref('dim_people') }} as people
-        on people.person_id = opportunity_people.person_id
+    inner join {{ ref('int_lifecycle_stages_made_monotone') }} as lead_entries
+        on
+            lead_entries.person_id = opportunity_people.person_id
+            and lead_entries.stage = 'lead'
     group by opportunity_people.opportunity_id
 
 ),
@@ -46,7 +49,7 @@ eligible as (
     from opportunities
     inner join opportunity_people
         on opportunity_people.opportunity_id = opportunities.opportunity_id
-    inner join {{ ref('fct_touchpoints') }} as touchpoints
+    inner join {{ ref('int_touchpoints_channeled') }} as touchpoints
         on touchpoints.person_id = opportunity_people.person_id
     where
         touchpoints.touched_at >= {{ add_days('opportunities.created_at', '-1 * ' ~ var('attribution_lookback_days')) }}

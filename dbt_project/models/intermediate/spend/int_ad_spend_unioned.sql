@@ -1,56 +1,19 @@
 {#
     Ad platform spend, one row per platform, account, campaign and account-local reporting day,
-    in the account's currency; channel and account time zone from int_ad_campaigns (Google's
-    rows carry their own time zone).
+    in the account's currency: the union of the enabled sources' `ad_spend` staging models
+    (warehouse/sources.yml). Channel from int_ad_campaigns; the account time zone the row's own
+    (its staging model's), else its campaign's.
 #}
 
 with
 
-google_ads as (
-
-    select
-        'google_ads' as platform, account_id, campaign_id, report_date, currency,
-        account_timezone, impressions, clicks, cost
-    from {{ ref('stg_google_ads__campaign_days') }}
-
-),
-
-meta as (
-
-    select
-        'meta' as platform, account_id, campaign_id, report_date, currency,
-        cast(null as {{ dbt.type_string() }}) as account_timezone, impressions, clicks, cost
-    from {{ ref('stg_meta__campaign_days') }}
-
-),
-
-linkedin as (
-
-    select
-        'linkedin' as platform, account_id, campaign_id, report_date, currency,
-        cast(null as {{ dbt.type_string() }}) as account_timezone, impressions, clicks, cost
-    from {{ ref('stg_linkedin__campaign_days') }}
-
-),
-
-microsoft_ads as (
-
-    select
-        'microsoft_ads' as platform, account_id, campaign_id, report_date, currency,
-        cast(null as {{ dbt.type_string() }}) as account_timezone, impressions, clicks, cost
-    from {{ ref('stg_microsoft_ads__campaign_days') }}
-
-),
-
 unioned as (
 
-    select * from google_ads
-    union all
-    select * from meta
-    union all
-    select * from linkedin
-    union all
-    select * from microsoft_ads
+    {{ union_sources('ad_spend', [
+        ('platform', 'string'), ('account_id', 'string'), ('campaign_id', 'string'),
+        ('report_date', 'date'), ('currency', 'string'), ('account_timezone', 'string'),
+        ('impressions', 'bigint'), ('clicks', 'bigint'), ('cost', 'double'),
+    ]) }}
 
 )
 

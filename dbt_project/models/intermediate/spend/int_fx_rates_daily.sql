@@ -4,10 +4,22 @@
     the run date, for tests and backfills): the latest rate published on or
     before the day (weekends and holidays carry the previous business day's rate forward; no
     staleness limit). The base currency itself has rate 1 on every day. Rates are units of
-    `currency` per one unit of the base (`fx_base_currency`, EUR).
+    `currency` per one unit of the base (`fx_base_currency`, EUR). The published rates are the
+    enabled FX sources' `fx_rates` staging models (warehouse/sources.yml); with none enabled
+    there are no rates (and no days): an amount already in the reporting currency converts at
+    1 (macros/spend_macros.sql, `fx_factor`), any other is quarantined as `currency_known`.
 #}
 
 with
+
+rates as (
+
+    {{ union_sources('fx_rates', [
+        ('currency', 'string'), ('base_currency', 'string'), ('units_per_base', 'double'),
+        ('published_date', 'date'),
+    ]) }}
+
+),
 
 published as (
 
@@ -18,7 +30,7 @@ published as (
         lead(published_date) over (
             partition by currency order by published_date
         ) as next_published_date
-    from {{ ref('stg_fx__rates') }}
+    from rates
     where base_currency = '{{ var("fx_base_currency") }}'
         and currency <> '{{ var("fx_base_currency") }}'
 
@@ -55,6 +67,7 @@ currency_ranges as (
         max(run_end.last_day) as last_day
     from published
     cross join run_end
+    having count(*) > 0
 
 ),
 

@@ -1,73 +1,37 @@
 {#
-    Marketo program period costs, one row per cost, dated by the cost's own date (the first of
-    the program's month, even when it is not yet past), converted to `reporting_currency` at
-    that day's rate. Channel: the program channel through `channel_rules` (Webinar, Tradeshow
-    -> events; Email Send -> email; nothing matching -> direct, as for touches). Currency: the
-    Marketo instance's (`marketo_currency`, USD; Marketo reports program costs without one).
+    Program costs (costs of marketing programs that are not ad platform days), one row per cost,
+    dated by the cost's own date, converted to `reporting_currency` at that day's rate: the union
+    of the enabled sources' `campaign_costs` staging models (warehouse/sources.yml), each in its
+    source's currency with its channel (both set by the source's staging model, e.g. a program
+    channel through `channel_rules`). None enabled, this is empty.
 #}
 
 with
 
-programs as (
-
-    select * from {{ ref('stg_marketo__programs') }}
-
-),
-
 costs as (
 
-    select * from {{ ref('stg_marketo__program_costs') }}
-
-),
-
-program_fields as (
-
-    select
-        program_id as subject_id,
-        'program_channel' as match_field,
-        program_channel as field_value
-    from programs
-
-),
-
-program_channels as (
-
-    {{ first_matching_channel_rule('program_fields') }}
-
-),
-
-costed as (
-
-    select
-        costs.cost_date,
-        costs.program_id,
-        costs.cost_seq,
-        programs.program_name,
-        programs.program_channel,
-        coalesce(program_channels.channel, 'direct') as channel,
-        '{{ var("marketo_currency", "USD") }}' as currency,
-        costs.cost
-    from costs
-    inner join programs
-        on programs.program_id = costs.program_id
-    left join program_channels
-        on program_channels.subject_id = costs.program_id
+    {{ union_sources('campaign_costs', [
+        ('cost_date', 'date'), ('platform', 'string'), ('account_id', 'string'),
+        ('campaign_id', 'string'), ('cost_seq', 'bigint'), ('program_name', 'string'),
+        ('program_channel', 'string'), ('channel', 'string'), ('currency', 'string'),
+        ('cost', 'double'),
+    ]) }}
 
 )
 
 select
-    costed.cost_date,
-    'marketo' as platform,
-    'marketo' as account_id,
-    cast(costed.program_id as {{ dbt.type_string() }}) as campaign_id,
-    'marketo:' || cast(costed.program_id as {{ dbt.type_string() }}) as campaign_key,
-    costed.cost_seq,
-    costed.program_name,
-    costed.program_channel,
-    costed.channel,
-    costed.currency,
-    costed.cost as spend_original,
-    {{ fx_factor('costed.currency') }} as fx_rate,
-    {{ fx_convert('costed.cost', 'costed.currency') }} as spend
-from costed
-{{ fx_rate_joins('costed.currency', 'costed.cost_date') }}
+    costs.cost_date,
+    costs.platform,
+    costs.account_id,
+    costs.campaign_id,
+    costs.platform || ':' || costs.campaign_id as campaign_key,
+    costs.cost_seq,
+    costs.program_name,
+    costs.program_channel,
+    costs.channel,
+    costs.currency,
+    costs.cost as spend_original,
+    {{ fx_factor('costs.currency') }} as fx_rate,
+    {{ fx_convert('costs.cost', 'costs.currency') }} as spend
+from costs
+{{ fx_rate_joins('costs.currency', 'costs.cost_date') }}

@@ -1,6 +1,7 @@
 {#
-    Every campaign that can carry spend or touches: ad platform campaigns and Marketo programs,
-    keyed by the certified campaign key (`<platform>:<campaign_id>`, `marketo:<program_id>`).
+    Every campaign that can carry spend or touches, keyed by the certified campaign key
+    (`<platform>:<campaign_id>`): the ad platform campaigns (int_ad_campaigns) and the
+    programs (int_program_campaigns).
 #}
 
 with
@@ -16,38 +17,12 @@ ad_campaigns as (
 
 ),
 
-program_fields as (
-
-    select
-        program_id as subject_id,
-        'program_channel' as match_field,
-        program_channel as field_value
-    from {{ ref('stg_marketo__programs') }}
-
-),
-
-program_channels as (
-
-    {{ first_matching_channel_rule('program_fields') }}
-
-),
-
 programs as (
 
     select
-        'marketo:' || cast(programs.program_id as {{ dbt.type_string() }}) as campaign_key,
-        'marketo' as platform,
-        cast(programs.program_id as {{ dbt.type_string() }}) as campaign_id,
-        programs.program_name as campaign_name,
-        coalesce(program_channels.channel, 'direct') as channel,
-        'marketo' as account_id,
-        cast(null as {{ dbt.type_string() }}) as account_timezone,
-        '{{ var("marketo_currency", "USD") }}' as currency,
-        programs.program_channel,
-        programs.program_type
-    from {{ ref('stg_marketo__programs') }} as programs
-    left join program_channels
-        on program_channels.subject_id = programs.program_id
+        campaign_key, platform, campaign_id, campaign_name, channel, account_id,
+        account_timezone, currency, program_channel, program_type
+    from {{ ref('int_program_campaigns') }}
 
 )
 

@@ -3,7 +3,8 @@ with
 source as (
 
     select * from {{ source('linkedin', 'campaign_analytics_daily') }}
-    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    -- records that fail a rule of this table (the `record_rules:` of the source in
+    -- warehouse/sources.yml) are in quarantine_records instead
     where {{ passes_record_rules('linkedin', 'campaign_analytics_daily') }}
 
 ),

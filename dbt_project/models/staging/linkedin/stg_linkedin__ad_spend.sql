@@ -1,0 +1,25 @@
+{#
+    LinkedIn daily campaign cost as the shared spend models read it (registry entity
+    `ad_spend`): one row per account, campaign and account-local day, in the account's
+    currency (`costInLocalCurrency`), with the account's time zone from the
+    `ad_account_timezones` setting.
+#}
+with
+
+days as (
+
+    select * from {{ ref('stg_linkedin__campaign_days') }}
+
+)
+
+select
+    'linkedin' as platform,
+    account_id,
+    campaign_id,
+    report_date,
+    currency,
+    {{ ad_account_timezone('linkedin', 'days.account_id') }} as account_timezone,
+    impressions,
+    clicks,
+    cost
+from days
