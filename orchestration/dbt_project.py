@@ -13,11 +13,14 @@ first time the definitions load with that set.
 
 import hashlib
 import json
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from warehouse.settings import DBT_PROJECT_DIR
 from warehouse.sources import dbt_vars
+
+#: the dbt project beside this package (a copy of the repository finds its own)
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
 #: ``<name>_enabled`` for every registered source, read when the definitions load
 DBT_VARS = dbt_vars()
