@@ -13,6 +13,7 @@ first time the definitions load with that set.
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -21,6 +22,8 @@ from warehouse.sources import dbt_vars
 
 #: the dbt project beside this package (a copy of the repository finds its own)
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+#: the dbt installed beside this interpreter, whether or not the virtualenv is on PATH
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 #: ``<name>_enabled`` for every registered source, read when the definitions load
 DBT_VARS = dbt_vars()
@@ -43,4 +46,8 @@ dbt_project = DbtProject(
 dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():
     # a set of sources this checkout has not parsed yet (``make setup`` parses the current one)
-    dbt_project.preparer.prepare(dbt_project)
+    from dagster_dbt import DbtCliResource
+
+    DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+        ["parse", "--quiet", "--vars", DBT_VARS_ARG], target_path=dbt_project.target_path
+    ).wait()

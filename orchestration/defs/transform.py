@@ -13,9 +13,7 @@ Python change. dbt tests become asset checks on the models they test.
 """
 
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -26,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.dbt_project import DBT_VARS_ARG, dbt_project
+from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 from warehouse.settings import warehouse_path
 
@@ -71,9 +69,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # the enabled sources, as one var per source (the manifest was parsed with the same)
     yield from dbt.cli(["build", "--vars", DBT_VARS_ARG], context=context).stream()
 
-
-# the dbt installed beside this interpreter, whether or not the virtualenv is on PATH
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 defs = dg.Definitions(
     assets=[dbt_models],
