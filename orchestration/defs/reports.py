@@ -69,11 +69,42 @@ def build_site(certified_file: Path, reports_dir: Path = REPORTS_DIR) -> SiteBui
     env = {"EVIDENCE_SOURCE__certified__filename": os.path.relpath(certified_file, source_dir)}
     started = time.monotonic()
     _npm(reports_dir, ["run", "sources"], env)
+    _write_empty_sources(reports_dir, certified_file)
     sourced = time.monotonic()
     _npm(reports_dir, ["run", "build"], env)
     built = time.monotonic()
     site = reports_dir / "build"
     return SiteBuild(site, site_pages(site), sourced - started, built - sourced)
+
+
+def _write_empty_sources(reports_dir: Path, certified_file: Path) -> None:
+    """Evidence 39 writes no Parquet file (or an empty one) for a source query with no rows,
+    and its build then fails on it. A certified table is legitimately empty when the sources it
+    needs are not enabled (no ad platform: no spend), so each such file is written here as a
+    valid Parquet file with the query's columns and no rows, from the same query."""
+    import json
+
+    import duckdb
+
+    data = reports_dir / ".evidence" / "template" / "static" / "data"
+    manifest = data / "manifest.json"
+    if not manifest.exists():
+        return
+    rendered = json.loads(manifest.read_text()).get("renderedFiles", {})
+    with duckdb.connect(str(certified_file), read_only=True) as con:
+        for source, files in rendered.items():
+            for name in files:
+                path = data.parent.parent / name  # names are relative to the template folder
+                if path.exists() and path.stat().st_size > 8:
+                    continue
+                query = (reports_dir / "sources" / source / f"{path.stem}.sql").read_text()
+                query = "\n".join(
+                    line for line in query.splitlines() if not line.lstrip().startswith("--")
+                )
+                path.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f"copy (select * from ({query}) limit 0) to '{path}' (format parquet)"
+                )
 
 
 def site_pages(site: Path) -> list[str]:
