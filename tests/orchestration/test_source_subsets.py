@@ -1,8 +1,9 @@
 """Any subset of sources runs end to end and publishes what the ground truth says.
 
 For each subset, a sandbox world whose organisation has only those systems is served; the
-pipeline runs as an operator runs it (``dagster asset materialize --select '*'`` in a scratch
-instance) with only those sources enabled (``SOURCES__<NAME>__ENABLED``, set by the sandbox's
+pipeline runs as an operator runs it (``dagster asset materialize`` of every asset in a scratch
+instance; the report site only for HubSpot alone, whose empty spend tables it must survive)
+with only those sources enabled (``SOURCES__<NAME>__ENABLED``, set by the sandbox's
 environment); the run must load, build, pass its checks and publish; and every certified table
 of the published file must equal the ground truth the simulator computes for that world in plain
 Python (``sandbox/truth.py``), including the tables a missing source leaves empty.
@@ -57,7 +58,10 @@ def published(request, tmp_path_factory) -> Published:
     workdir = tmp_path_factory.mktemp(request.param)
     with SandboxServer(world) as server:
         env = source_env(server.base_urls, server.credentials, world)
-        run = materialize("*", workdir, env)
+        # the report site too where certified tables are empty (HubSpot alone: no spend); the
+        # other subsets leave it out, the report tests build it on a full world
+        selection = "*" if request.param == "hubspot_alone" else 'not group:"reports"'
+        run = materialize(selection, workdir, env)
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"{request.param}: the run failed:\n{output[-6000:]}"
     return Published(systems, workdir, compute_truth(world), output)
@@ -69,9 +73,10 @@ def test_only_the_enabled_sources_loaded(published):
             r[0]
             for r in con.execute(
                 "select distinct schema_name from information_schema.schemata"
-                " where schema_name like 'raw_%'"
+                " where schema_name like 'raw_%' and schema_name not like '%_staging'"
             ).fetchall()
         }
+    # dlt's own merge datasets (`raw_<source>_staging`) are left out above
     assert schemas == {registry()[n].dataset for n in published.systems}
 
 
