@@ -16,9 +16,9 @@ from typing import Any
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
 
+from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
 from ingestion.quarantine import divert_null_keys
-from ingestion.destination import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import GoogleAdsAuth, as_id_list, search_stream

@@ -22,9 +22,9 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 from dlt.sources.rest_api import rest_api_resources
 
+from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
 from ingestion.quarantine import divert_null_keys
-from ingestion.destination import SCHEMA_CONTRACT
 
 from . import settings
 from .helpers import (

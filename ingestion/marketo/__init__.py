@@ -22,8 +22,8 @@ import dlt
 from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
-from ingestion.quarantine import divert_null_keys
 from ingestion.destination import SCHEMA_CONTRACT
+from ingestion.quarantine import divert_null_keys
 
 from . import settings
 from .helpers import MarketoClient, export_leads, flatten_attributes, iso, parse_timestamp

@@ -102,9 +102,7 @@ def _write_empty_sources(reports_dir: Path, certified_file: Path) -> None:
                     line for line in query.splitlines() if not line.lstrip().startswith("--")
                 )
                 path.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(
-                    f"copy (select * from ({query}) limit 0) to '{path}' (format parquet)"
-                )
+                con.execute(f"copy (select * from ({query}) limit 0) to '{path}' (format parquet)")
 
 
 def site_pages(site: Path) -> list[str]:

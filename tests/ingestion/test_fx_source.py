@@ -8,11 +8,11 @@ from datetime import date
 import duckdb
 import pytest
 
+from ingestion.destination import pipeline
 from ingestion.fx import fx_source, settings
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import FX_BASE, World
-from ingestion.destination import pipeline
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
 

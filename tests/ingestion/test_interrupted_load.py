@@ -14,8 +14,8 @@ from sandbox.connect import source_env
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from warehouse.sources import registry
 from tests.support.pipeline import load_sources, warehouse_env
+from warehouse.sources import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,11 +10,11 @@ import pytest
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion.destination import pipeline
 from ingestion.marketo import marketo_source
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from ingestion.destination import pipeline
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
 FAULTS = FaultPlan(

@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from warehouse.sources import registry
 from orchestration.warehouse_lock import WAREHOUSE_POOL
+from warehouse.sources import registry
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 from sandbox.connect import source_env
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from warehouse.sources import registry
 from tests.support.dagster_cli import materialize
+from warehouse.sources import registry
 
 
 def _materialize(

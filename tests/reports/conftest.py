@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.defs.reports import REPORTS_DIR, SiteBuild, build_site
 from sandbox.truth import Truth
 from sandbox.world import World
-from orchestration.defs.reports import REPORTS_DIR, SiteBuild, build_site
 from tests.reports.certified_file import write_certified_file
 
 #: a small world: every page has data, the build stays quick
