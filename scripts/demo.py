@@ -30,7 +30,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 7)))
     parser.add_argument("--scale", type=int, default=int(os.environ.get("SCALE", 1000)))
-    parser.add_argument("--data", default=os.environ.get("DEMO_DATA", str(ROOT / "data")))
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("DEMO_DATA"),
+        help="where the warehouse and the publication go (default data/, or "
+        "data/systems-<names>/ for a world with only some systems, so its publication is "
+        "not compared with the full world's: the checks refuse a sudden drop in rows)",
+    )
     parser.add_argument(
         "--systems",
         default=os.environ.get("SYSTEMS", ""),
@@ -39,10 +45,15 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    data = Path(args.data)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()] or None
+    if args.data:
+        data = Path(args.data)
+    elif systems:
+        data = ROOT / "data" / f"systems-{'-'.join(sorted(systems))}"
+    else:
+        data = ROOT / "data"
     data.mkdir(parents=True, exist_ok=True)
     warehouse = Path(os.environ.get("WAREHOUSE_PATH", data / "warehouse.duckdb"))
-    systems = [s.strip() for s in args.systems.split(",") if s.strip()] or None
     world = World(seed=args.seed, scale=args.scale, systems=systems)
     say(f"world: seed {world.seed}, {world.scale} people arriving {world.start} .. {world.end}")
     say(f"systems: {', '.join(world.system_names)}")
