@@ -54,6 +54,8 @@ def main() -> int:
         data = ROOT / "data"
     data.mkdir(parents=True, exist_ok=True)
     warehouse = Path(os.environ.get("WAREHOUSE_PATH", data / "warehouse.duckdb"))
+    # every path beside it (the publication, dlt's state) follows, here and in the run
+    os.environ["WAREHOUSE_PATH"] = str(warehouse)
     world = World(seed=args.seed, scale=args.scale, systems=systems)
     say(f"world: seed {world.seed}, {world.scale} people arriving {world.start} .. {world.end}")
     say(f"systems: {', '.join(world.system_names)}")
