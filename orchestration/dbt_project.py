@@ -28,6 +28,8 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 #: ``<name>_enabled`` for every registered source, read when the definitions load
 DBT_VARS = dbt_vars()
 DBT_VARS_ARG = json.dumps(DBT_VARS, sort_keys=True)
+#: how the manifest is made, by ``make setup`` (dagster-dbt's preparer) and below alike
+PARSE_ARGS = ["parse", "--quiet", "--vars", DBT_VARS_ARG]
 
 
 def _target_path() -> str:
@@ -41,13 +43,14 @@ dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target_path=_target_path(),
-    prepare_project_cli_args=["parse", "--quiet", "--vars", DBT_VARS_ARG],
+    prepare_project_cli_args=PARSE_ARGS,
 )
 dbt_project.prepare_if_dev()
 if not dbt_project.manifest_path.exists():
-    # a set of sources this checkout has not parsed yet (``make setup`` parses the current one)
+    # a set of sources this checkout has not parsed yet (``make setup`` parses the current one);
+    # the preparer would call whichever `dbt` is first on PATH, so the parse runs here
     from dagster_dbt import DbtCliResource
 
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-        ["parse", "--quiet", "--vars", DBT_VARS_ARG], target_path=dbt_project.target_path
+        PARSE_ARGS, target_path=dbt_project.target_path
     ).wait()

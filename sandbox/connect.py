@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sandbox.apis import modules as api_modules
 from sandbox.world import World
-from warehouse.sources import disabled_env
+from warehouse.sources import enabled_env
 
 
 def source_env(
@@ -26,7 +26,7 @@ def source_env(
         if name not in base_urls:
             raise KeyError(f"no base URL for {name!r}: the sandbox does not serve it")
         env.update(module.source_env(world, base_urls[name], credentials.get(name, {})))
-    env.update(disabled_env(list(world.system_names)))
+    env.update(enabled_env(list(world.system_names)))
     # the world's clock, for the rules that judge a record's date (dbt's `future_date`)
     env["WAREHOUSE_AS_OF"] = world.now.isoformat()
     return env

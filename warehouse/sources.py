@@ -166,7 +166,7 @@ def dbt_vars(enabled: list[str] | None = None) -> dict[str, bool]:
     return {src.dbt_var: name in enabled for name, src in registry().items()}
 
 
-def disabled_env(enabled: list[str]) -> dict[str, str]:
+def enabled_env(enabled: list[str]) -> dict[str, str]:
     """The environment that enables exactly `enabled` (for tests and the demo)."""
     return {src.enabled_setting: str(name in enabled).lower() for name, src in registry().items()}
 

@@ -17,7 +17,7 @@ never retried: retrying cannot make a missing setting appear.
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 import dlt
@@ -52,13 +52,9 @@ class RawTranslator(DagsterDltTranslator):
         )
 
 
-def source_function(name: str) -> Callable[..., dlt.sources.DltSource]:
-    return source(name).dlt_source()
-
-
 def describe_source(name: str) -> dlt.sources.DltSource:
     """The source with placeholders for every setting that is not configured here."""
-    make = source_function(name)
+    make = source(name).dlt_source()
     overrides: dict[str, str] = {}
     for _ in range(10):
         try:

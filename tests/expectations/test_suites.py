@@ -82,9 +82,9 @@ def test_the_readme_lists_every_rule():
 
 
 def _enable_only(monkeypatch, enabled: list[str]) -> None:
-    from warehouse.sources import disabled_env
+    from warehouse.sources import enabled_env
 
-    for name, value in disabled_env(enabled).items():
+    for name, value in enabled_env(enabled).items():
         monkeypatch.setenv(name, value)
 
 
