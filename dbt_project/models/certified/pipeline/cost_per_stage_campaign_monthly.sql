@@ -1,1 +1,22 @@
-{{ cost_per_stage_monthly('campaign_key') }}
+{# The campaign half of fct_cost_per_stage_monthly, at its certified grain `month, campaign_key`. #}
+select
+    month,
+    dimension_value as campaign_key,
+    spend,
+    leads,
+    mqls,
+    sqls,
+    opportunities,
+    customers,
+    cpl,
+    cost_per_mql,
+    cost_per_sql,
+    cost_per_opportunity,
+    cac,
+    attribution_model,
+    attributed_pipeline,
+    attributed_won_revenue,
+    pipeline_roi,
+    roas
+from {{ ref('fct_cost_per_stage_monthly') }}
+where dimension = 'campaign_key'
