@@ -55,8 +55,8 @@ class FaultPlan:
     server_error_every: int = 0  # alternately 500 and 503
     slow_every: int = 0  # answer after `slow_seconds` (past a client's timeout)
     slow_seconds: float = 0.0
-    token_expiry_every: int = 0  # Marketo: 601/602 inside an HTTP 200 body
-    marketo_rate_limit_every: int = 0  # Marketo: 606 inside an HTTP 200 body
+    token_expiry_every: int = 0  # the access token dies (an API says how: Marketo 601/602)
+    body_rate_limit_every: int = 0  # a rate limit told in the body (Marketo: 606 in an HTTP 200)
     duplicate_across_pages: bool = False  # the last record of a page is repeated on the next
     new_property: bool = False  # records gain a property they did not have before
     changed_type: bool = False  # a numeric property arrives as text

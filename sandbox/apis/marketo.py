@@ -65,7 +65,7 @@ Programs: ``GET /rest/asset/v1/programs.json?maxReturn=&offset=`` (with ``costs`
 ``Engaged``, both success statuses; ``membershipDate`` = the first touch in the program).
 
 Faults: ``token_expiry_every`` (601/602 in a 200 body; the token is then really dead, so the
-client must fetch a new one), ``marketo_rate_limit_every`` (606), both on the first attempt of a
+client must fetch a new one), ``body_rate_limit_every`` (606), both on the first attempt of a
 request only (the access token is not part of a request's identity); ``duplicate_across_pages``
 (activities: a page starts with the last activity of the page before); ``new_property``
 (activities of types 1, 2 and 11 gain ``Is Bot Activity`` and ``Bot Activity Pattern``, as
@@ -530,7 +530,7 @@ def routes(ctx) -> list[BaseRoute]:
             if ctx.injector.alternate("token_code"):
                 return _err("601", "Access token invalid")
             return _err("602", "Access token expired")
-        if ctx.injector.body_fault(key, "marketo_rate_limit", plan.marketo_rate_limit_every):
+        if ctx.injector.body_fault(key, "body_rate_limit", plan.body_rate_limit_every):
             return _err("606", "Max rate limit '100' exceeded with in '20' secs")
         return None
 

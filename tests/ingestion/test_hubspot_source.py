@@ -22,7 +22,7 @@ FAULTS = FaultPlan(
     rate_limit_every=3,
     server_error_every=4,
     token_expiry_every=3,
-    marketo_rate_limit_every=4,
+    body_rate_limit_every=4,
     duplicate_across_pages=True,
 )
 

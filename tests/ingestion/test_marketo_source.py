@@ -21,7 +21,7 @@ FAULTS = FaultPlan(
     rate_limit_every=3,
     server_error_every=4,
     token_expiry_every=3,
-    marketo_rate_limit_every=4,
+    body_rate_limit_every=4,
     duplicate_across_pages=True,
 )
 TOUCH_TYPES = {"visit": 1, "form": 2, "email_click": 11, "attended": 104}
@@ -167,7 +167,7 @@ def test_transport_and_body_faults_give_the_same_tables(warehouse, monkeypatch):
         pipeline("marketo").run(marketo_source())
         assert_tables_equal_world(warehouse, server.world)
         injected = {fault for fault, _ in server.ctx.injector.injected}
-        assert {"rate_limit", "server_error", "token_expiry", "marketo_rate_limit"} <= injected
+        assert {"rate_limit", "server_error", "token_expiry", "body_rate_limit"} <= injected
 
 
 def test_wrong_secret_fails_at_once_naming_the_settings(warehouse, monkeypatch):

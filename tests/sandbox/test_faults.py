@@ -131,7 +131,7 @@ def test_slow_answers(start_sandbox):
 
 def test_marketo_body_faults_then_success(start_sandbox):
     clean = MarketoClient(start_sandbox(WORLD)).activities()
-    client = MarketoClient(start_sandbox(WORLD, "token_expiry_every=2,marketo_rate_limit_every=2"))
+    client = MarketoClient(start_sandbox(WORLD, "token_expiry_every=2,body_rate_limit_every=2"))
     got = client.activities()
     assert "606" in client.codes and ({"601", "602"} & set(client.codes))
     assert [a for p in got for a in p] == [a for p in clean for a in p]
@@ -262,7 +262,7 @@ def test_faults_are_deterministic(start_sandbox):
     assert runs[0] and runs[0] == runs[1]
     runs = []
     for _ in range(2):
-        server = start_sandbox(WORLD, "token_expiry_every=3,marketo_rate_limit_every=3")
+        server = start_sandbox(WORLD, "token_expiry_every=3,body_rate_limit_every=3")
         client = MarketoClient(server)
         client.activities(batch=60)
         runs.append((client.codes, list(server.ctx.injector.injected)))
