@@ -7,8 +7,9 @@ re-prepares it when the code changes (``prepare_if_dev``).
 Which sources are enabled (``warehouse.sources``) reaches dbt as one var per source,
 ``<name>_enabled``, on every command: the parse that makes the manifest (so the asset graph has
 exactly the enabled sources' models) and every build. A manifest for every source enabled lives
-in ``target/``; one for another set of sources in ``target/sources-<digest>/``, prepared the
-first time the definitions load with that set.
+in ``target/``; one for another set of sources in ``target/sources-<digest>/``, prepared
+when the definitions load with that set and find no manifest, or one older than the project's
+files.
 """
 
 import hashlib
@@ -45,10 +46,24 @@ dbt_project = DbtProject(
     target_path=_target_path(),
     prepare_project_cli_args=PARSE_ARGS,
 )
+
+
+def _manifest_is_stale(manifest: Path) -> bool:
+    """No manifest, or a project file (model, macro, seed, test, dbt_project.yml) newer."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return any(p.stat().st_mtime > built for p in files)
+
+
 dbt_project.prepare_if_dev()
-if not dbt_project.manifest_path.exists():
-    # a set of sources this checkout has not parsed yet (``make setup`` parses the current one);
-    # the preparer would call whichever `dbt` is first on PATH, so the parse runs here
+if _manifest_is_stale(dbt_project.manifest_path):
+    # a set of sources this checkout has not parsed since its files changed (``make setup``
+    # parses the current one); the preparer would call whichever `dbt` is first on PATH, so
+    # the parse runs here
     from dagster_dbt import DbtCliResource
 
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
