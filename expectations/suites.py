@@ -14,10 +14,12 @@ A suite file::
 
 ``expect: unexpected_rows`` is GX's ``UnexpectedRowsExpectation``: ``query`` returns the
 offending rows, ``{batch}`` is the guarded table. ``${name}`` in a query or a value is one of
-:func:`parameters` (``${reporting_currency}``, or SQL built from the source registry for the
-enabled sources: ``${spend_rows}``, ``${fx_rates}``, ``${ad_platforms}``, ``${ad_days}``), so no
-suite lists sources of its own; a ``value_set: $currencies`` is the shared list in
-``suites/_shared.yml``. Nothing here imports GX: reading and checking a suite is cheap.
+:func:`parameters`: a metric setting such as ``${reporting_currency}`` (from
+``warehouse.settings.metric_settings``), ``${enabled_sources}``, or SQL built from the source
+registry for the enabled sources (``${spend_rows}``, ``${fx_rates}``, ``${ad_platforms}``,
+``${ad_days}``), so no suite lists sources of its own; a ``value_set: $currencies`` is the
+shared list in ``suites/_shared.yml``. Nothing here imports GX: reading and checking a suite
+is cheap.
 
 A raw table's suite (``suites/raw_<source>/<table>.yml``) belongs to a registered source
 (``warehouse/sources.yml``) and runs only while that source is enabled (:func:`enabled_suites`).
@@ -33,10 +35,10 @@ from typing import Any
 
 import yaml
 
+from warehouse.settings import metric_settings
 from warehouse.sources import enabled_sources, registry
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-PROJECT_DIR = SUITES_DIR.parent.parent
 SEVERITIES = ("blocking", "warning")
 _RESERVED = {"rule", "expect", "why", "severity"}
 
@@ -85,14 +87,9 @@ def shared() -> dict[str, Any]:
     return yaml.safe_load((SUITES_DIR / "_shared.yml").read_text()) or {}
 
 
-def _dbt_var(name: str, default: str) -> str:
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())
-    return str((project.get("vars") or {}).get(name, default))
-
-
 def reporting_currency() -> str:
     """The dbt var ``reporting_currency`` (the certified tables' currency)."""
-    return _dbt_var("reporting_currency", "USD")
+    return metric_settings()["reporting_currency"]
 
 
 #: the schema dbt builds the staging models in (dbt_project.yml, `+schema: staging`)
@@ -127,7 +124,7 @@ def spend_rows(enabled: list[str]) -> str:
 def fx_rates(enabled: list[str]) -> str:
     """SQL of the rates the enabled FX sources published against the FX base (their `fx_rates`
     staging models), as currency, published_date and units_per_base; none without one."""
-    base = _dbt_var("fx_base_currency", "EUR")
+    base = metric_settings()["fx_base_currency"]
     selects = [
         f"select currency, published_date, units_per_base from {STAGING_SCHEMA}.{model} "
         f"where base_currency = '{base}'"
@@ -168,8 +165,8 @@ def parameters(enabled: list[str] | None = None) -> dict[str, str]:
     """The ``${name}`` values of the suites, for the enabled sources (default: as set now)."""
     enabled = enabled_sources() if enabled is None else enabled
     return {
-        "reporting_currency": reporting_currency(),
-        "fx_base_currency": _dbt_var("fx_base_currency", "EUR"),
+        **metric_settings(),
+        "enabled_sources": ",".join(name for name in registry() if name in enabled),
         "spend_rows": spend_rows(enabled),
         "fx_rates": fx_rates(enabled),
         "ad_platforms": ad_platforms(enabled),

@@ -10,13 +10,23 @@
   (``postgresql://user:password@host:port/database``) or, when that is not set, the
   ``PGHOST``/``PGPORT``/``PGUSER``/``PGPASSWORD``/``PGDATABASE`` settings the dbt ``postgres``
   target reads, with the same defaults.
+
+The metric settings (reporting currency and time zone, FX base, attribution defaults) have one
+home: the ``vars`` of ``dbt_project/dbt_project.yml``, where dbt reads them.
+:func:`metric_settings` gives them to the other layers (the Great Expectations parameters); dbt
+writes the values it actually built with into ``certified.warehouse_settings``, which the
+publication copies for the report pages, and whose suite refuses a build with other values.
 """
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
+
+import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
@@ -69,3 +79,30 @@ def postgres_url() -> str:
     host, port = env("PGHOST", "127.0.0.1"), env("PGPORT", "5432")
     database = quote(env("PGDATABASE", "marketing"), safe="")
     return f"postgresql://{auth}@{host}:{port}/{database}"
+
+
+#: the dbt vars that shape every certified figure (``certified.warehouse_settings``' columns)
+METRIC_SETTINGS = (
+    "reporting_currency",
+    "reporting_timezone",
+    "fx_base_currency",
+    "attribution_lookback_days",
+    "time_decay_half_life_days",
+    "default_attribution_model",
+)
+
+
+@cache
+def _dbt_project_vars() -> dict[str, Any]:
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return dict(project.get("vars") or {})
+
+
+def metric_settings() -> dict[str, str]:
+    """The metric settings as dbt reads them from ``dbt_project.yml`` (every one is required
+    there), as strings."""
+    found = _dbt_project_vars()
+    missing = [name for name in METRIC_SETTINGS if name not in found]
+    if missing:
+        raise KeyError(f"dbt_project/dbt_project.yml: vars lacks {', '.join(missing)}")
+    return {name: str(found[name]) for name in METRIC_SETTINGS}

@@ -31,6 +31,7 @@ CERTIFIED_TABLES = (
     "cost_per_stage_channel_monthly",
     "cost_per_stage_campaign_monthly",
     "budget_vs_actual_monthly",
+    "warehouse_settings",
 )
 
 #: what the site is built from: the publication, never the working copy dbt builds

@@ -16,6 +16,7 @@ from sandbox.truth_attribution import MODELS
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
 from tests.support.pipeline import assert_rows_equal, dbt, read_table
+from warehouse.sources import registry
 
 PIPELINE_TABLES = (
     "pipeline_attribution_monthly",
@@ -80,6 +81,28 @@ def test_attributed_pipeline_over_channels_equals_total_pipeline_in_every_model(
             assert math.isclose(got, pipeline, rel_tol=1e-9, abs_tol=1e-6), (month, model)
 
 
+def settings_row(settings: Settings, world) -> dict:
+    """The row ``certified.warehouse_settings`` must hold for a build with ``settings`` of
+    ``world``: METRICS.md's settings as the test set them, the FX source's base (EUR, the
+    sandbox's rates API), every system of the world in the registry's order."""
+    return {
+        "reporting_currency": settings.reporting_currency,
+        "reporting_timezone": settings.reporting_timezone,
+        "fx_base_currency": "EUR",
+        "attribution_lookback_days": settings.attribution_lookback_days,
+        "time_decay_half_life_days": settings.time_decay_half_life_days,
+        "default_attribution_model": settings.default_attribution_model,
+        "enabled_sources": ",".join(n for n in registry() if n in world.system_names),
+    }
+
+
+def test_settings_table_holds_the_defaults(warehouse):
+    """A build with dbt_project.yml as it ships records METRICS.md's default settings."""
+    assert warehouse.table("certified.warehouse_settings") == [
+        settings_row(Settings(), warehouse.world)
+    ]
+
+
 def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
     """Every setting changed at once (EUR through the FX base, a non-UTC reporting zone, a
     shorter lookback and half-life, another default model): still the ground truth."""
@@ -103,6 +126,9 @@ def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
             "default_attribution_model": settings.default_attribution_model,
         },
     )
+    assert read_table(tmp_path, "certified.warehouse_settings") == [
+        settings_row(settings, warehouse.world)
+    ]
     truth = compute_truth(warehouse.world, settings)
     for table in (*PIPELINE_TABLES, "spend_daily", "budget_vs_actual_monthly"):
         assert_rows_equal(

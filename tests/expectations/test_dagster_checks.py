@@ -12,6 +12,7 @@ import duckdb
 
 from orchestration.defs.quality import CHECK_NAME, quality_checks
 from tests.expectations.conftest import SCALE, SEED
+from tests.expectations.test_suites import CERTIFIED_MODELS
 
 
 def test_quality_checks_guard_raw_and_certified_assets():
@@ -22,7 +23,7 @@ def test_quality_checks_guard_raw_and_certified_assets():
     }
     assert by_key[dg.AssetKey(["raw", "hubspot", "contacts"])] == ("quality_raw_hubspot", False)
     assert by_key[dg.AssetKey(["certified", "spend_daily"])] == ("quality_certified", True)
-    assert sum(1 for k in by_key if k.path[0] == "certified") == 9
+    assert {k.path[1] for k in by_key if k.path[0] == "certified"} == CERTIFIED_MODELS
 
 
 def test_checks_run_in_dagster_and_report_metadata(built_warehouse, warehouse_copy, quality_env):
@@ -43,7 +44,8 @@ def test_checks_run_in_dagster_and_report_metadata(built_warehouse, warehouse_co
     result = defs.resolve_job_def("quality").execute_in_process(raise_on_error=False)
 
     evaluations = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
-    assert len(evaluations) == 10
+    # one per certified table, one per FX raw table
+    assert len(evaluations) == len(CERTIFIED_MODELS) + 1
     assert all(e.check_name == CHECK_NAME for e in evaluations.values())
     cohorts = evaluations.pop("certified/funnel_cohorts")
     assert not cohorts.passed
@@ -100,4 +102,4 @@ def test_raw_checks_exist_only_for_the_enabled_sources():
     keys = json.loads(done.stdout.strip().splitlines()[-1])
     raw_sources = {k.split("/")[1] for k in keys if k.startswith("raw/")}
     assert raw_sources == set(registry()) - off
-    assert sum(1 for k in keys if k.startswith("certified/")) == 9
+    assert {k.split("/")[1] for k in keys if k.startswith("certified/")} == CERTIFIED_MODELS

@@ -17,9 +17,17 @@ def page_url(page) -> str:
     return "/" if relative == "index" else f"/{relative.removesuffix('/index')}"
 
 
+def page_sql(page) -> str:
+    """A page's text with the query files its front matter names (``queries:``)."""
+    text = page.read_text()
+    front = yaml.safe_load(text.split("---", 2)[1]) if text.startswith("---") else {}
+    files = [q if isinstance(q, str) else next(iter(q.values())) for q in front.get("queries", [])]
+    return "\n".join([text, *((REPORTS_DIR / "queries" / f).read_text() for f in files)])
+
+
 def tables_read(page) -> set[str]:
-    """The certified tables a page's SQL reads (``certified.<table>``)."""
-    names = set(re.findall(r"\bcertified\.(\w+)", page.read_text()))
+    """The certified tables a page's SQL reads (``certified.<table>``), its query files too."""
+    names = set(re.findall(r"\bcertified\.(\w+)", page_sql(page)))
     # the publication log records every certified table: a page on it shows all of them
     if names & {"publication_log", "publication_checks", "source_freshness"}:
         names |= set(CERTIFIED_TABLES)
