@@ -287,7 +287,25 @@ def _wait_for_export(client: MarketoClient, export_id: str) -> None:
     deadline = time.monotonic() + settings.EXPORT_TIMEOUT_SECONDS
     path = settings.EXPORT_STATUS_PATH.format(export_id=export_id)
     while True:
-        status = client.get(path)["result"][0]["status"]
+        try:
+            status = client.get(path)["result"][0]["status"]
+        except MarketoAuthError:
+            raise
+        except (MarketoError, requests.RequestException) as exc:
+            # a status poll that timed out or failed says nothing of the job, which runs on in
+            # Marketo: poll again, until the same deadline as a job that is still running
+            if time.monotonic() > deadline:
+                raise MarketoError(
+                    f"marketo: bulk lead extract {export_id}: its status could not be read "
+                    f"({type(exc).__name__}) until the deadline; gave up"
+                ) from None
+            log.warning(
+                "marketo: reading the status of bulk lead extract %s failed (%s); again in %.1f s",
+                export_id, type(exc).__name__, delay,
+            )  # fmt: skip
+            time.sleep(delay)
+            delay = min(delay * 2, settings.EXPORT_POLL_MAX_SECONDS)
+            continue
         if status == "Completed":
             return
         if status in ("Failed", "Cancelled"):
