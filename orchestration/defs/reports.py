@@ -7,6 +7,7 @@ files in ``reports/build``, which any static web server can serve.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -117,11 +118,27 @@ def site_pages(site: Path) -> list[str]:
     return pages
 
 
+#: what npm and Evidence may see of this process's environment: how to run node (paths, locale,
+#: proxies and certificates, npm's and Evidence's own settings), never a source's credentials
+_NPM_ENV = re.compile(
+    r"PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_\w+|TERM|TZ|TMPDIR|TEMP|TMP|XDG_\w+"
+    r"|NODE_\w+|NPM_CONFIG_\w+|npm_config_\w+|EVIDENCE_\w+"
+    r"|(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|SSL_CERT_FILE|SSL_CERT_DIR",
+)
+
+
+def npm_env(extra: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment npm runs with: the allowed part of ours, telemetry off, and `extra`."""
+    environ = os.environ if environ is None else environ
+    kept = {k: v for k, v in environ.items() if _NPM_ENV.fullmatch(k)}
+    return {**kept, **_QUIET_ENV, **extra}
+
+
 def _npm(reports_dir: Path, args: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(
         ["npm", *args],
         cwd=reports_dir,
-        env={**os.environ, **_QUIET_ENV, **env},
+        env=npm_env(env),
         capture_output=True,
         text=True,
     )
