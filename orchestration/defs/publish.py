@@ -3,9 +3,12 @@
 ``published/certified`` depends on every certified model and on the quarantine, so it runs last
 and only when none of its upstream assets failed: Dagster skips it when a blocking check on any
 of them fails (the GX suites on the certified tables, and ``no_blocking_bad_records`` on the
-quarantine below). Each blocking check also writes its result to the run's publication log, so
-a refused run says why in the log as well as in Dagster. The mechanics of the swap are in
-:mod:`orchestration.publication`.
+quarantine below). Each blocking check also writes its result to the publication log with a
+fingerprint of the content it judged, and the publish step itself copies only content that a
+passing check judged (:func:`orchestration.publication.unproven`): so a selection that skips the
+checks (the UI's Materialize button on this asset alone, ``certified/*`` without the quarantine
+check) or a table changed after its checks is refused, with the reason in the log, and never
+retried. The mechanics of the swap are in :mod:`orchestration.publication`.
 """
 
 import json
@@ -13,9 +16,10 @@ import json
 import dagster as dg
 
 from orchestration.dbt_project import dbt_project
+from orchestration.publication import QUARANTINE_ASSET, QUARANTINE_CHECK
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 
-QUARANTINE_KEY = dg.AssetKey(["quarantine", "quarantine_records"])
+QUARANTINE_KEY = dg.AssetKey(QUARANTINE_ASSET.split("/"))
 PUBLISHED_KEY = dg.AssetKey(["published", "certified"])
 
 
@@ -37,13 +41,18 @@ def certified_keys() -> list[dg.AssetKey]:
     kinds={"duckdb"},
     description=(
         "The certified tables BI reads: copied from the working copy into a new DuckDB file and "
-        "swapped in by atomic rename, only after every blocking check of the run passed."
+        "swapped in by atomic rename, only when every certified table and the quarantine have a "
+        "passing blocking check on exactly their current content."
     ),
 )
 def published_certified(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    from orchestration.publication import publish
+    from orchestration.publication import PublicationRefused, publish
 
-    publication = publish(context.run.run_id)
+    try:
+        publication = publish(context.run.run_id)
+    except PublicationRefused as refused:
+        # a refusal is a verdict on the data, not a transient fault: never retried
+        raise dg.Failure(description=str(refused), allow_retries=False) from None
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(publication.path)),
@@ -55,7 +64,7 @@ def published_certified(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 
 @dg.asset_check(
     asset=QUARANTINE_KEY,
-    name="no_blocking_bad_records",
+    name=QUARANTINE_CHECK,
     blocking=True,
     pool=WAREHOUSE_POOL,
     description=(
@@ -64,23 +73,9 @@ def published_certified(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     ),
 )
 def no_blocking_bad_records(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    from orchestration.publication import CheckOutcome, record_attempt, record_checks
-    from orchestration.quarantine import quarantine_summary
+    from orchestration.publication import check_quarantine
 
-    summary = quarantine_summary()
-    blocking = [row for row in summary if row["severity"] == "blocking"]
-    failed = sum(row["records"] for row in blocking)
-    detail = "; ".join(
-        f"{r['source']}.{r['table_name']} {r['rule']}: {r['records']} (e.g. {r['examples']})"
-        for r in blocking
-    )
-    record_checks(
-        context.run.run_id,
-        [CheckOutcome("/".join(QUARANTINE_KEY.path), "no_blocking_bad_records", "blocking",
-                      failed == 0, failed, detail or None)],
-    )  # fmt: skip
-    if failed:
-        record_attempt(context.run.run_id, "refused", reason=f"blocking bad records: {detail}")
+    summary, failed = check_quarantine(context.run.run_id)
     return dg.AssetCheckResult(
         passed=failed == 0,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -18,9 +18,10 @@ import dagster as dg
 from expectations.suites import Suite, enabled_suites
 from orchestration.defs.ingestion import raw_asset_key
 from orchestration.defs.transform import dbt_models
+from orchestration.publication import SUITE_CHECK
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 
-CHECK_NAME = "great_expectations"
+CHECK_NAME = SUITE_CHECK
 
 
 def suite_asset_key(suite: Suite) -> dg.AssetKey:
@@ -74,32 +75,6 @@ def check_result(suite: Suite, result, key: dg.AssetKey) -> dg.AssetCheckResult:
     )
 
 
-def _record_certified(run_id: str, suites: list[Suite], results: dict) -> None:
-    """Certified outcomes into the run's publication log; a blocking failure refuses the run."""
-    from orchestration.publication import CheckOutcome, record_attempt, record_checks
-
-    record_checks(
-        run_id,
-        [
-            CheckOutcome(
-                "/".join(suite_asset_key(s).path), CHECK_NAME, "blocking",
-                results[s.table].success,
-                sum(r.unexpected_count or 0 for r in results[s.table].blocking_failures),
-                "; ".join(f"{r.rule}: {r.unexpected_count}" for r in results[s.table].failed)
-                or None,
-            )
-            for s in suites
-        ],
-    )  # fmt: skip
-    refused = [
-        f"{s.table}: " + ", ".join(r.rule for r in results[s.table].blocking_failures)
-        for s in suites
-        if results[s.table].blocking_failures
-    ]
-    if refused:
-        record_attempt(run_id, "refused", reason="failed blocking checks: " + "; ".join(refused))
-
-
 def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChecksDefinition:
     keys = {s.table: suite_asset_key(s) for s in suites}
     specs = [
@@ -122,9 +97,13 @@ def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChec
             for s in suites
             if dg.AssetCheckKey(keys[s.table], CHECK_NAME) in context.selected_asset_check_keys
         ]
-        results = validate([s.table for s in selected])
+        tables = [s.table for s in selected]
         if blocking:
-            _record_certified(context.run.run_id, selected, results)
+            from orchestration.publication import validate_certified
+
+            results = validate_certified(context.run.run_id, tables)
+        else:
+            results = validate(tables)
         for suite in selected:
             yield check_result(suite, results[suite.table], keys[suite.table])
 

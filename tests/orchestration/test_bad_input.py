@@ -3,19 +3,26 @@ disappears, and a blocking kind stops the publication while readers keep the pre
 
 Three runs of the real pipeline (``dagster asset materialize`` of everything after the loads):
 
-* a clean world, published;
+* a clean world, published, equal to the ground truth (the full set of sources);
 * the same warehouse after a load with every *warning* kind injected: published, and each bad
   record is in ``quarantine.quarantine_records`` with its source, id and rule;
 * the clean warehouse after a load with every *blocking* kind: the check
   ``no_blocking_bad_records`` fails, the run is refused, the published file is unchanged.
+
+Then the selections that once published what no check approved, each on a copy of a warehouse
+above, each refused with the published file byte-identical and the reason in the log: the
+publish asset alone (the UI's button) after a certified table was edited, and ``certified/*``
+with the publish asset after the refused run (the quarantine check is not in that selection).
 
 What the sandbox injected (``SandboxServer.bad_records()``) is the independent answer.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -27,9 +34,10 @@ import pytest
 
 from sandbox.faults import BadRecord, FaultPlan
 from sandbox.server import SandboxServer
+from sandbox.truth import TABLES, compute_truth
 from sandbox.world import World
 from tests.support.dagster_cli import materialize
-from tests.support.pipeline import load_sources
+from tests.support.pipeline import assert_rows_equal, load_sources
 
 WORLD = World(seed=11, scale=120)
 BLOCKING_KINDS = ("negative_spend", "unknown_currency")
@@ -78,6 +86,7 @@ class Run:
     certified_before: bytes | None
     certified_after: bytes | None
     reader: tuple | None = None
+    certified_path: Path | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -160,7 +169,74 @@ def runs(tmp_path_factory) -> dict[str, Run]:
     warned.reader = reader_saw
 
     blocked = _run(tmp_path_factory.mktemp("blocking"), certified, BLOCKING_KINDS)
+    for run in (clean, warned, blocked):
+        run.certified_path = certified
     return {"clean": clean, "warnings": warned, "blocking": blocked}
+
+
+@dataclass
+class FollowUp:
+    run: subprocess.CompletedProcess
+    workdir: Path
+    before: bytes
+    after: bytes
+
+    def log(self) -> tuple[str, str]:
+        with duckdb.connect(str(self.workdir / "warehouse.duckdb"), read_only=True) as con:
+            return con.execute(
+                "select status, reason from audit.publication_log order by started_at desc limit 1"
+            ).fetchone()
+
+
+def _follow_up(
+    run: Run, workdir: Path, certified: Path, selection: str, edit: str = ""
+) -> FollowUp:
+    """`selection` materialized on a copy of `run`'s warehouse (edited by `edit` first)."""
+    shutil.copyfile(run.warehouse, workdir / "warehouse.duckdb")
+    if edit:
+        with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+            con.execute(edit)
+    before = certified.read_bytes()
+    env = {"CERTIFIED_PATH": str(certified), "QUALITY_DOCS_DIR": str(workdir / "quality_docs"),
+           "WAREHOUSE_AS_OF": WORLD.now.isoformat()}  # fmt: skip
+    result = materialize(selection, workdir, env)
+    return FollowUp(result, workdir, before, certified.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def follow_ups(runs, tmp_path_factory) -> dict[str, FollowUp]:
+    certified = runs["clean"].certified_path
+    return {
+        "edited, then published alone": _follow_up(
+            runs["warnings"], tmp_path_factory.mktemp("edited"), certified,
+            'key:"published/certified"',
+            "update certified.spend_daily set spend = -999999 where (date, campaign_key) in"
+            " (select date, campaign_key from certified.spend_daily limit 1)",
+        ),
+        "refused, then certified and published": _follow_up(
+            runs["blocking"], tmp_path_factory.mktemp("partial"), certified,
+            'key:"certified/*" or key:"published/certified"',
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("edited, then published alone",
+         "certified.spend_daily: changed since great_expectations last ran"),
+        ("refused, then certified and published",
+         "quarantine.quarantine_records: no_blocking_bad_records failed in run"),
+    ],
+)  # fmt: skip
+def test_a_selection_around_the_checks_publishes_nothing(follow_ups, case, reason):
+    follow = follow_ups[case]
+    output = follow.run.stdout + follow.run.stderr
+    assert follow.run.returncode != 0, f"{case}: the run must fail:\n{output[-3000:]}"
+    assert follow.after == follow.before, f"{case}: the published file changed"
+    status, logged = follow.log()
+    assert status == "refused" and reason in logged, (status, logged)
+    assert reason in output, "the refusal is in the run's own log too"
 
 
 def test_a_reader_during_a_whole_run_sees_whole_publications_only(runs):
@@ -183,6 +259,31 @@ def _raw_table(record: BadRecord) -> str:
         (record.source, f"{record.table}:{record.kind}"),
         RAW_TABLE.get((record.source, record.table), record.table),
     )
+
+
+@pytest.fixture(scope="module")
+def clean_publication(runs, tmp_path_factory) -> Path:
+    """The file the clean run published (later runs replace the shared one)."""
+    path = tmp_path_factory.mktemp("clean-publication") / "certified.duckdb"
+    path.write_bytes(runs["clean"].certified_after)
+    return path
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_the_clean_publication_equals_the_ground_truth(clean_publication, table):
+    """Every source, loaded, built, checked and published through Dagster, equals the truth
+    (the full set of sources of tests/orchestration/test_source_subsets.py)."""
+    with duckdb.connect(str(clean_publication), read_only=True) as con:
+        cursor = con.execute(f"select * from {table}")
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    expected = _truth().table(table)
+    assert_rows_equal(rows, expected, TABLES[table][0], table=table)
+
+
+@functools.cache
+def _truth():
+    return compute_truth(WORLD)
 
 
 def test_a_clean_world_publishes_with_nothing_quarantined(runs):

@@ -1,8 +1,10 @@
 """The published certified database, for the reports and their tests.
 
 BI reads only the file at ``warehouse.settings.certified_path()``, which the publish step writes
-(``orchestration.publication``). The tests publish a dbt-built warehouse the same way, with the
-build's dbt test results recorded as the publication's checks.
+(``orchestration.publication``). The tests publish a dbt-built warehouse the same way: the
+checks the publication requires run first, as in a Dagster run (the certified tables' Great
+Expectations suites and the quarantine check), and the build's dbt test results are recorded
+beside them for the data-quality page.
 """
 
 from __future__ import annotations
@@ -10,8 +12,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from expectations.suites import enabled_suites
 from orchestration.defs.reports import CERTIFIED_TABLES
-from orchestration.publication import CheckOutcome, publish, record_checks
+from orchestration.publication import (
+    CheckOutcome,
+    check_quarantine,
+    publish,
+    record_checks,
+    validate_certified,
+)
+from sandbox.loading import environment
 
 
 def write_certified_file(
@@ -21,7 +31,17 @@ def write_certified_file(
     run_id: str = "dev-copy",
     run_results: Path | None = None,
 ) -> Path:
-    """Publish the certified tables of a dbt-built warehouse to ``target``; returns ``target``."""
+    """Check and publish the certified tables of a dbt-built warehouse to ``target``; returns
+    ``target``."""
+    env = {
+        "WAREHOUSE_PATH": str(warehouse),
+        "CERTIFIED_PATH": str(target),
+        "QUALITY_DOCS_DIR": str(Path(warehouse).parent / "quality_docs"),
+    }
+    with environment(env):
+        certified = [t for t in enabled_suites() if t.startswith("certified.")]
+        validate_certified(run_id, certified)
+        check_quarantine(run_id, warehouse)
     checks = _checks_from_run_results(run_results) if run_results else []
     record_checks(
         run_id,
