@@ -8,6 +8,7 @@ others'. Paths and the warehouse switch come from :mod:`warehouse.settings`.
 from __future__ import annotations
 
 import os
+import re
 
 import dlt
 
@@ -55,3 +56,37 @@ def pipeline(
         dev_mode=dev_mode,
         progress="log" if os.environ.get("DLT_PROGRESS") else None,
     )
+
+
+#: what DuckDB says when the warehouse is the problem, and what it means
+_WAREHOUSE_ERRORS = (
+    (
+        re.compile(
+            r'Could not set lock on file "([^"]+)": Conflicting lock is held in (.+?) '
+            r"\(PID (\d+)\)"
+        ),
+        "the warehouse {0} is in use by another process ({1}, PID {2}): a run or a shell still "
+        "has it open. DuckDB admits one writer; wait for it, or stop that process.",
+        True,
+    ),
+    (
+        re.compile(r'The file "([^"]+)" exists, but it is not a valid DuckDB database file'),
+        "the warehouse {0} is not a DuckDB database (damaged, or another kind of file): restore "
+        "it from a copy, or move it away and load again into a new one (WAREHOUSE_PATH).",
+        False,
+    ),
+)
+
+
+def explain_warehouse_error(error: BaseException) -> tuple[str, bool] | None:
+    """(what it means, whether trying again may help) when `error` (or any error it wraps, dlt
+    wraps DuckDB's twice and calls both a credentials problem) is a locked or damaged warehouse
+    file; None otherwise."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        for pattern, meaning, transient in _WAREHOUSE_ERRORS:
+            if match := pattern.search(str(error)):
+                return meaning.format(*match.groups()), transient
+        error = error.__cause__ or error.__context__
+    return None

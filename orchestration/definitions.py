@@ -9,7 +9,16 @@ other anyway, and the multiprocess executor would re-import the code location fo
 
 import dagster as dg
 
-from orchestration.defs import ingestion, publish, quality, reports, schedules, transform
+from orchestration.defs import (
+    alerts,
+    ingestion,
+    publish,
+    quality,
+    recovery,
+    reports,
+    schedules,
+    transform,
+)
 
 defs = dg.Definitions.merge(
     ingestion.defs,
@@ -18,5 +27,7 @@ defs = dg.Definitions.merge(
     quality.defs,
     publish.defs,
     schedules.defs,
+    alerts.defs,
+    recovery.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

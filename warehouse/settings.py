@@ -21,6 +21,7 @@ publication copies for the report pages, and whose suite refuses a build with ot
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,24 @@ def metric_settings() -> dict[str, str]:
     if missing:
         raise KeyError(f"dbt_project/dbt_project.yml: vars lacks {', '.join(missing)}")
     return {name: str(found[name]) for name in METRIC_SETTINGS}
+
+
+#: the Slack-style webhook failed runs are posted to (``orchestration/defs/alerts.py``)
+WEBHOOK_SETTING = "ALERT_WEBHOOK_URL"
+#: names of settings whose values are secrets
+_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE", re.IGNORECASE)
+
+
+def redact(text: str, environ: dict[str, str] | None = None) -> str:
+    """`text` with the value of every setting whose name says it is a secret (``*KEY*``,
+    ``*SECRET*``, ``*TOKEN*``, ``*PASSWORD*``, ...) and of the alert webhook replaced by ``***``:
+    for what leaves the process (alerts) or stays in the warehouse (the publication log)."""
+    environ = dict(os.environ if environ is None else environ)
+    secrets = {
+        value
+        for name, value in environ.items()
+        if (_SECRET_NAME.search(name) or name == WEBHOOK_SETTING) and len(value) >= 4
+    }
+    for value in sorted(secrets, key=len, reverse=True):  # a secret inside another: longest first
+        text = text.replace(value, "***")
+    return text

@@ -25,7 +25,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from ingestion.destination import pipeline
+from ingestion.destination import explain_warehouse_error, pipeline
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 from warehouse.sources import Source, enabled_sources, source
 
@@ -80,10 +80,21 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
     def _load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
         where = "the sandbox" if uses_sandbox(name) else "the configured account"
         context.log.info(f"{name}: loading from {where}")
-        configured = configured_source(source(name))
-        load = pipeline(name)
-        for result in dlt.run(context=context, dlt_source=configured, dlt_pipeline=load):
-            yield with_load_metadata(result, load)
+        try:
+            configured = configured_source(source(name))
+            load = pipeline(name)
+            for result in dlt.run(context=context, dlt_source=configured, dlt_pipeline=load):
+                yield with_load_metadata(result, load)
+        except BaseException as err:
+            from orchestration.publication import record_failure
+
+            explained = explain_warehouse_error(err)
+            record_failure(context.run.run_id, f"load_{name}", explained[0] if explained else err)
+            if explained:
+                raise dg.Failure(
+                    description=f"{name}: {explained[0]}", allow_retries=explained[1]
+                ) from None
+            raise
 
     return _load
 

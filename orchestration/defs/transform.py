@@ -24,6 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ingestion.destination import explain_warehouse_error
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 from warehouse.settings import warehouse_path
@@ -67,7 +68,34 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # the profile reads the warehouse path from the environment, like the loads do
     os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
     # the enabled sources, as one var per source (the manifest was parsed with the same)
-    yield from dbt.cli(["build", "--vars", DBT_VARS_ARG], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", DBT_VARS_ARG], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    if not invocation.is_successful():
+        _fail(context.run.run_id, invocation)
+
+
+def _fail(run_id: str, invocation) -> None:
+    """Log why dbt failed (each failed test and erroring node) and fail the step: retried when
+    a node errored (a lock, a lost connection may pass), never when only tests failed (the same
+    data fails them again)."""
+    from orchestration.publication import record_failure
+
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except Exception:  # noqa: BLE001 - dbt died before writing its results
+        results = []
+    failed = [r for r in results if r["status"] in ("fail", "error")]
+    named = "; ".join(
+        f"{r['unique_id'].split('.')[2]} {r['status']}: {(r.get('message') or '')[:200]}"
+        for r in failed[:20]
+    )
+    reason = f"dbt build failed ({len(failed)} nodes): {named}" if failed else "dbt build failed"
+    explained = explain_warehouse_error(Exception(" ".join(r.get("message") or "" for r in failed)))
+    if explained:  # a locked or damaged warehouse, said plainly
+        reason = f"dbt build failed: {explained[0]}"
+    record_failure(run_id, "dbt_models", reason)
+    only_tests = bool(failed) and all(r["status"] == "fail" for r in failed)
+    raise dg.Failure(description=reason, allow_retries=not only_tests)
 
 
 defs = dg.Definitions(
