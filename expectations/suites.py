@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from warehouse.settings import metric_settings
+from warehouse.settings import dbt_var, metric_settings
 from warehouse.sources import enabled_sources, registry
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -166,6 +166,7 @@ def parameters(enabled: list[str] | None = None) -> dict[str, str]:
     enabled = enabled_sources() if enabled is None else enabled
     return {
         **metric_settings(),
+        "plausible_date_floor": dbt_var("plausible_date_floor"),
         "enabled_sources": ",".join(name for name in registry() if name in enabled),
         "spend_rows": spend_rows(enabled),
         "fx_rates": fx_rates(enabled),

@@ -99,6 +99,15 @@ def _dbt_project_vars() -> dict[str, Any]:
     return dict(project.get("vars") or {})
 
 
+def dbt_var(name: str) -> str:
+    """One var of ``dbt_project.yml``, as a string (a KeyError names the file when it is not
+    set there)."""
+    found = _dbt_project_vars()
+    if name not in found:
+        raise KeyError(f"dbt_project/dbt_project.yml: vars lacks {name}")
+    return str(found[name])
+
+
 def metric_settings() -> dict[str, str]:
     """The metric settings as dbt reads them from ``dbt_project.yml`` (every one is required
     there), as strings."""

@@ -38,11 +38,12 @@
     name columns of the raw table. The kinds, each a macro `record_rule_<kind>(source_name,
     table_name, p)` returning its rules (add one there and to `record_rule_kind`):
 
-    * `ad_day` {cost, currency, day, timezone | account [, account_prefix]}: an ad platform's
-      daily row: `spend_not_negative` (cost < 0, blocking), `currency_known` (blocking, when
-      `currency` is given) and `future_date` (warning: `day` after the account's local today;
-      the zone is the `timezone` column, or the `ad_account_timezones` setting of the account
-      `account_prefix || account`).
+    * `ad_day` {cost [, cost_scale], currency, day, timezone | account [, account_prefix]}: an
+      ad platform's daily row: `spend_not_negative` (cost < 0, blocking), `money_plausible`
+      (blocking), `currency_known` (blocking, when `currency` is given), `future_date`
+      (warning: `day` after the account's local today; the zone is the `timezone` column, or
+      the `ad_account_timezones` setting of the account `account_prefix || account`) and
+      `date_plausible` (warning).
     * `spend_not_negative` {column}; blocking.
     * `currency_known` {column}: a non-null currency that is neither the reporting currency nor,
       with an FX source enabled, the FX base or a currency it publishes; blocking.
@@ -52,6 +53,14 @@
     * `association_target_exists` {column, target, target_id [, target_merged_ids, separator],
       label}: an association to a record of the source's table `target` that does not exist
       (neither a `target_id` nor one of the ids merged into a target); warning.
+    * `money_plausible` {column [, currency] [, scale]}: an amount that is not a finite number
+      (NaN, infinity) or whose absolute value, divided by `scale` (e.g. 1000000 for micros),
+      is beyond its currency's ceiling (var `plausible_money_ceilings`: one per currency, else
+      `default`); blocking. A deal of 1e29 or a day of spend of a billion is a broken record,
+      not a figure to publish.
+    * `date_plausible` {column | columns [, label]}: a date or timestamp before the floor (var
+      `plausible_date_floor`, default 2000-01-01): a placeholder such as 0001-01-01, which
+      would stretch every chart back to year 1; one rule per column; warning.
     * `condition` {rule, severity, when, detail}: a rule written as SQL.
     Corrections:
     * `email_is_an_address` {column}: an email that is not an address.
@@ -138,14 +147,57 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# the ceiling of one amount in `currency` (a SQL expression; none: the default ceiling) #}
+{% macro money_ceiling(currency) -%}
+    {%- set ceilings = var('plausible_money_ceilings') -%}
+    {%- set default = ceilings.get('default', 1000000000) -%}
+    {%- set others = [] -%}
+    {%- for code, ceiling in ceilings.items() if code != 'default' -%}{%- do others.append((code, ceiling)) -%}{%- endfor -%}
+    {%- if currency is none or others | length == 0 -%}
+        cast({{ default }} as double precision)
+    {%- else -%}
+        cast(case {{ currency }}{% for code, ceiling in others %} when '{{ code }}' then {{ ceiling }}{% endfor %} else {{ default }} end as double precision)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_rule_money_plausible(source_name, table_name, p) -%}
+    {%- set amount = 'cast(' ~ p['column'] ~ ' as double precision)' -%}
+    {%- if p.get('scale') and p['scale'] != 1 -%}{%- set amount = amount ~ ' / ' ~ p['scale'] -%}{%- endif -%}
+    {%- set currency = p.get('currency') -%}
+    {%- set ceiling = money_ceiling(currency) -%}
+    {%- set not_finite = amount ~ " in (cast('NaN' as double precision), cast('Infinity' as double precision),"
+                         ~ " cast('-Infinity' as double precision))" -%}
+    {%- set in_currency = " || ' ' || coalesce(" ~ currency ~ ", '')" if currency else "" -%}
+    {{ return([{'rule': 'money_plausible', 'severity': 'blocking',
+                'when': p['column'] ~ ' is not null and (' ~ not_finite ~ ' or abs(' ~ amount ~ ') > ' ~ ceiling ~ ')',
+                'detail': "'" ~ p.get('label', p['column']) ~ " ' || " ~ _as_text(amount) ~ in_currency
+                          ~ " || ' is not a finite amount below the ceiling ' || " ~ _as_text(ceiling)
+                          ~ " || ' (var plausible_money_ceilings)'"}]) }}
+{%- endmacro %}
+
+{% macro record_rule_date_plausible(source_name, table_name, p) -%}
+    {%- set floor = var('plausible_date_floor', '2000-01-01') -%}
+    {%- set rules = [] -%}
+    {%- for c in p.get('columns') or [p['column']] -%}
+        {%- do rules.append({'rule': 'date_plausible', 'severity': 'warning',
+                             'when': 'cast(' ~ c ~ " as date) < cast('" ~ floor ~ "' as date)",
+                             'detail': "'" ~ p.get('label', c) ~ " ' || " ~ _as_text(c)
+                                       ~ " || ' is before " ~ floor ~ " (var plausible_date_floor)'"}) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
 {% macro record_rule_ad_day(source_name, table_name, p) -%}
     {%- set rules = record_rule_spend_not_negative(source_name, table_name, {'column': p['cost']}) -%}
+    {%- set rules = rules + record_rule_money_plausible(source_name, table_name,
+        {'column': p['cost'], 'currency': p.get('currency'), 'scale': p.get('cost_scale', 1)}) -%}
     {%- if p.get('currency') -%}
         {%- set rules = rules + record_rule_currency_known(source_name, table_name, {'column': p['currency']}) -%}
     {%- endif -%}
     {%- set day = {'column': p['day'], 'timezone': p.get('timezone'), 'account': p.get('account'),
                    'account_prefix': p.get('account_prefix')} -%}
-    {{ return(rules + record_rule_future_date(source_name, table_name, day)) }}
+    {%- set rules = rules + record_rule_future_date(source_name, table_name, day) -%}
+    {{ return(rules + record_rule_date_plausible(source_name, table_name, {'column': p['day']})) }}
 {%- endmacro %}
 
 {% macro record_rule_id_not_null(source_name, table_name, p) -%}
@@ -225,6 +277,8 @@
     {%- elif kind == 'future_date' -%}{{ return(record_rule_future_date(source_name, table_name, p)) }}
     {%- elif kind == 'id_not_null' -%}{{ return(record_rule_id_not_null(source_name, table_name, p)) }}
     {%- elif kind == 'association_target_exists' -%}{{ return(record_rule_association_target_exists(source_name, table_name, p)) }}
+    {%- elif kind == 'money_plausible' -%}{{ return(record_rule_money_plausible(source_name, table_name, p)) }}
+    {%- elif kind == 'date_plausible' -%}{{ return(record_rule_date_plausible(source_name, table_name, p)) }}
     {%- elif kind == 'condition' -%}{{ return(record_rule_condition(source_name, table_name, p)) }}
     {%- elif kind == 'email_is_an_address' -%}{{ return(record_rule_email_is_an_address(source_name, table_name, p)) }}
     {%- elif kind == 'stage_dates_in_order' -%}{{ return(record_rule_stage_dates_in_order(source_name, table_name, p)) }}

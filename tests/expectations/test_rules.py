@@ -249,3 +249,26 @@ def test_a_build_with_other_settings_is_refused(built_warehouse, warehouse_copy,
     quality_env(path)
     result = validate(["certified.warehouse_settings"])["certified.warehouse_settings"]
     assert failures(result) == {"built with the settings the checks assume": 1}
+
+
+def test_placeholder_dates_and_non_numbers_are_caught_in_certified_tables(
+    built_warehouse, warehouse_copy, quality_env
+):
+    """What escaped the record rules is still caught before publication: a day of year 1 in the
+    funnel, a NaN of spend."""
+    path = warehouse_copy(built_warehouse(SEED, SCALE))
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update certified.funnel_daily set date = '0001-01-01' where (date, channel) in "
+            "(select date, channel from certified.funnel_daily order by date, channel limit 1)"
+        )
+        con.execute(
+            "update certified.spend_daily set spend = 'NaN' where (date, platform, account_id, "
+            "campaign_key) in (select date, platform, account_id, campaign_key "
+            "from certified.spend_daily order by all limit 1)"
+        )
+    quality_env(path)
+    results = validate(["certified.funnel_daily", "certified.spend_daily"])
+    assert failures(results["certified.funnel_daily"]) == {"no date before the floor": 1}
+    spend = failures(results["certified.spend_daily"])
+    assert spend["spend is a finite number"] == 1, spend

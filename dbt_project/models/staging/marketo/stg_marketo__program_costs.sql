@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ source('marketo', 'program_costs') }}
+    -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
+    where {{ passes_record_rules('marketo', 'program_costs') }}
 
 ),
 
