@@ -25,17 +25,61 @@
 {% macro postgres__regex_capture(expr, pattern) -%}nullif(substring({{ expr }} from '{{ pattern }}'), ''){%- endmacro %}
 
 {#
-    The value of one parameter of a URL query string (`a=1&b=2`), decoded: `+` and the common
-    percent escapes. Decoding is done the same way on every adapter so that they agree.
+    The value of one parameter of a URL query string (`a=1&b=2`) as sent, still percent-encoded
+    (null when absent or empty). Decode it with `url_decode`, in a later CTE than the capture:
+    the decoding reads its argument more than once, and a capture repeated is a regex pass more.
 #}
-{% macro url_param(query, name) -%}
-    {{ url_decode(regex_capture(query, '(?:^|&)' ~ name ~ '=([^&]*)')) }}
+{% macro query_param(query, name) -%}
+    {{ regex_capture(query, '(?:^|&)' ~ name ~ '=([^&]*)') }}
 {%- endmacro %}
 
-{% macro url_decode(expr) -%}
-    replace(replace(replace(replace(replace(replace(replace(replace(replace(
-        {{ expr }}, '+', ' '), '%20', ' '), '%2C', ','), '%3A', ':'), '%2F', '/'), '%40', '@'),
-        '%26', '&'), '%3D', '='), '%25', '%')
+{#
+    A query-string value percent-decoded, the same on every adapter: `+` is a space, every
+    `%XX` escape is its byte and the bytes are read as UTF-8 (`%C3%A9` -> é, `%3C` -> <); text
+    that is no escape (`%zz`, a final `%`) stays as it is. A value whose escapes are not valid
+    UTF-8 (a lone `%C3`, `%FF`, an overlong form) cannot be decoded: it is kept as sent, with
+    `+` read as a space, instead of failing the build. Pass a column, not an expression: the
+    argument is read more than once.
+
+    DuckDB: its built-in `url_decode` (which errors on invalid UTF-8, hence `try`). Postgres has
+    none: the value is split into runs of escapes and other text (`regexp_matches ... with
+    ordinality`), each run of escapes is decoded with convert_from(decode(hex)) when its bytes
+    are well-formed UTF-8 (the regular expression of Unicode's table 3-7; convert_from would
+    abort the build otherwise) and the pieces are joined in order. Postgres text cannot hold
+    NUL: `%00` is decoded as U+0001, another C0 control, which `visitor_text` removes as it
+    removes a NUL on DuckDB. Only values holding a `%` take the subquery. An expression rather
+    than a SQL function created by a macro: no object outside the models to create, grant,
+    keep in step with the SQL or drop with a schema.
+#}
+{% macro url_decode(expr) -%}{{ return(adapter.dispatch('url_decode')(expr)) }}{%- endmacro %}
+{% macro default__url_decode(expr) -%}
+    coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), replace({{ expr }}, '+', ' '))
+{%- endmacro %}
+{% macro postgres__url_decode(expr) -%}
+    {%- set hex = "upper(replace(pieces.piece[1], '%', ''))" -%}
+    {%- set cont = '[89AB][0-9A-F]' -%}
+    {%- set well_formed_utf8 = "'^(?:[0-7][0-9A-F]|(?:C[2-9A-F]|D[0-9A-F])" ~ cont
+        ~ "|E0[AB][0-9A-F]" ~ cont ~ "|(?:E[1-9A-CEF])" ~ cont ~ cont ~ "|ED[89][0-9A-F]" ~ cont
+        ~ "|F0[9AB][0-9A-F]" ~ cont ~ cont ~ "|F[1-3]" ~ cont ~ cont ~ cont
+        ~ "|F48[0-9A-F]" ~ cont ~ cont ~ ")*$'" -%}
+    case
+        when strpos({{ expr }}, '%') = 0 then replace({{ expr }}, '+', ' ')
+        else coalesce((
+            select string_agg(
+                case
+                    when pieces.piece[1] is null then pieces.piece[2]
+                    when {{ hex }} ~ {{ well_formed_utf8 }} then convert_from(
+                        decode(replace(replace(pieces.piece[1], '%00', '%01'), '%', ''), 'hex'), 'UTF8'
+                    )
+                end,
+                '' order by pieces.n
+            )
+            from regexp_matches(
+                replace({{ expr }}, '+', ' '), '((?:%[0-9A-Fa-f]{2})+)|([^%]+|%)', 'g'
+            ) with ordinality as pieces (piece, n)
+            having bool_and(pieces.piece[1] is null or {{ hex }} ~ {{ well_formed_utf8 }})
+        ), replace({{ expr }}, '+', ' '))
+    end
 {%- endmacro %}
 
 {# an instant's calendar date in the reporting time zone #}

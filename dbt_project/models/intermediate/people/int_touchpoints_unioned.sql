@@ -14,8 +14,8 @@
     email) and touches a source restated (a program renamed or created later, a changed
     setting of the source's staging model). The post-hook deletes the stored touches that
     are no longer staged or whose record is gone. The parsed columns are a function of
-    `query_string`, so only a change of the parsing itself (`url_param`, `query_fields`) needs
-    `dbt build --full-refresh`.
+    `query_string`, so only a change of the parsing itself (`query_param`, `url_decode`,
+    `query_fields`) needs `dbt build --full-refresh`.
 #}
 {{ config(
     materialized='incremental',
@@ -81,6 +81,29 @@ to_parse as (
     where touchpoint_id in (select touchpoint_id from new_or_changed)
     {%- endif %}
 
+),
+
+-- each parameter as sent, then decoded in its own step (url_decode reads its argument twice)
+captured as (
+
+    select
+        {{ compared_columns | join(',\n        ') }},
+        {%- for field in query_fields %}
+        {{ query_param('query_string', field) }} as {{ field }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from to_parse
+
+),
+
+decoded as (
+
+    select
+        {{ compared_columns | join(',\n        ') }},
+        {%- for field in query_fields %}
+        {{ url_decode(field) }} as {{ field }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from captured
+
 )
 
 select
@@ -92,9 +115,9 @@ select
     touch_type,
     query_string,
     {%- for field in query_fields %}
-    {{ url_param('query_string', field) }} as {{ field }},
+    {{ field }},
     {%- endfor %}
     program_id,
     program_name,
     program_channel
-from to_parse
+from decoded
