@@ -24,6 +24,11 @@
 {% macro default__regex_capture(expr, pattern) -%}nullif(regexp_extract({{ expr }}, '{{ pattern }}', 1), ''){%- endmacro %}
 {% macro postgres__regex_capture(expr, pattern) -%}nullif(substring({{ expr }} from '{{ pattern }}'), ''){%- endmacro %}
 
+{# does the text contain a match of a regular expression anywhere #}
+{% macro regex_contains(expr, pattern) -%}{{ return(adapter.dispatch('regex_contains')(expr, pattern)) }}{%- endmacro %}
+{% macro default__regex_contains(expr, pattern) -%}regexp_matches({{ expr }}, '{{ pattern }}'){%- endmacro %}
+{% macro postgres__regex_contains(expr, pattern) -%}({{ expr }} ~ '{{ pattern }}'){%- endmacro %}
+
 {#
     The value of one parameter of a URL query string (`a=1&b=2`) as sent, still percent-encoded
     (null when absent or empty). Decode it with `url_decode`, in a later CTE than the capture:

@@ -8,7 +8,11 @@
       and no staging model reads it; or dlt diverted it at load time into the source's
       `_quarantine` table (a record with no primary key cannot be merged, ingestion/quarantine.py);
     * action `corrected`: the record was passed on and a documented rule (the entry's
-      `corrections:`) corrected it; every correction that applies is listed.
+      `corrections:`) corrected it; every correction that applies is listed. Also each touch
+      whose visitor text (UTM values, campaign key) the rule `visitor_text_clean` changed when
+      the touches were parsed (macros/visitor_text.sql), named as the touch: table
+      `touchpoints`, record id its touchpoint id (`<source>-<the source's id of the touch>`),
+      the changes in the detail with the kind and length of each value, never the value.
 
     For each raw table, rows loaded = rows staging reads + rows quarantined here.
 #}
@@ -23,6 +27,30 @@ unioned as (
         ('load_id', 'string'),
     ]) }}
 
+),
+
+visitor_text as (
+
+    select
+        source_system as source,
+        'touchpoints' as table_name,
+        touchpoint_id as record_id,
+        'visitor_text_clean' as rule,
+        'warning' as severity,
+        'corrected' as action,
+        visitor_text_corrections as detail,
+        cast(null as {{ dbt.type_string() }}) as load_id
+    from {{ ref('int_touchpoints_channeled') }}
+    where visitor_text_corrections is not null
+
+),
+
+listed as (
+
+    select * from unioned
+    union all
+    select * from visitor_text
+
 )
 
 select
@@ -34,4 +62,4 @@ select
     action,
     detail,
     load_id
-from unioned
+from listed

@@ -10,8 +10,13 @@
     Campaign key: a program touch -> `<source_system>:<program_id>` (the key the source's
     program costs carry); a utm_campaign equal, after lower(trim()), to an ad campaign's id or
     name (int_ad_campaigns; an id match wins over a name match) -> that campaign's
-    `<platform>:<campaign_id>`; any other utm_campaign is kept as it is; no campaign ->
-    `(none)`. Without an enabled ad source no utm_campaign matches an ad campaign.
+    `<platform>:<campaign_id>`; any other utm_campaign is kept as int_touchpoints_unioned
+    cleaned it (rule `visitor_text_clean`), except a bare number of 9 to 15 digits: it names no
+    known campaign, so it may be a phone number -> `(redacted phone)`; no campaign -> `(none)`.
+    Without an enabled ad source no utm_campaign matches an ad campaign.
+
+    `visitor_text_corrections` says what the rule changed in the touch's UTM values and
+    campaign key (quarantine_records lists each such touch as `corrected`).
 #}
 {%- set rule_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                        'gclid', 'msclkid', 'fbclid', 'li_fat_id', 'program_channel'] -%}
@@ -83,12 +88,26 @@ select
         when touches.program_id is not null
             then touches.source_system || ':' || cast(touches.program_id as {{ dbt.type_string() }})
         when touches.utm_campaign is null or trim(touches.utm_campaign) = '' then '(none)'
-        else coalesce(ad_campaign_matches.campaign_key, touches.utm_campaign)
+        when ad_campaign_matches.campaign_key is not null then ad_campaign_matches.campaign_key
+        when {{ bare_phone_number('touches.utm_campaign') }} then {{ redacted('phone') }}
+        else touches.utm_campaign
     end as campaign_key,
     touches.program_id,
     touches.utm_source,
     touches.utm_medium,
-    touches.utm_campaign
+    touches.utm_campaign,
+    nullif(concat_ws('; ',
+        touches.visitor_text_corrections,
+        case
+            when
+                touches.program_id is null
+                and ad_campaign_matches.campaign_key is null
+                and {{ bare_phone_number('touches.utm_campaign') }}
+                then 'campaign key: a bare number of '
+                    || cast(length(touches.utm_campaign) as {{ dbt.type_string() }})
+                    || ' digits that names no ad campaign replaced by ' || {{ redacted('phone') }}
+        end
+    ), '') as visitor_text_corrections
 from touches
 left join channels
     on channels.subject_id = touches.touchpoint_id

@@ -1,7 +1,11 @@
 {#
     Every marketing touch of every person, one row per touch, with what the channel rules and
-    campaign matching read: the URL query parameters (UTM, click ids, decoded) and the
-    program (campaign) of the touch. The touches are the union of the staging models that hold
+    campaign matching read: the URL query parameters (UTM, click ids, decoded by `url_decode`)
+    and the program (campaign) of the touch. The UTM values are visitor text: cleaned by the
+    rule `visitor_text_clean` (macros/visitor_text.sql: control and formatting characters
+    removed, trimmed, an email address or phone number redacted, cut to
+    `visitor_text_max_length`), and what it changed is said in `visitor_text_corrections`,
+    which quarantine_records lists through int_touchpoints_channeled. The touches are the union of the staging models that hold
     `touchpoints` in the source registry (warehouse/sources.yml), each in the conformed shape of
     `touchpoint_columns()` (macros/people_macros.sql): a source decides there which of its
     events are touches, their `<source>-<id>` touchpoint id (unique across sources), type,
@@ -14,8 +18,9 @@
     email) and touches a source restated (a program renamed or created later, a changed
     setting of the source's staging model). The post-hook deletes the stored touches that
     are no longer staged or whose record is gone. The parsed columns are a function of
-    `query_string`, so only a change of the parsing itself (`query_param`, `url_decode`,
-    `query_fields`) needs `dbt build --full-refresh`.
+    `query_string` and the var `visitor_text_max_length`, so only a change of the parsing
+    itself (`query_param`, `url_decode`, macros/visitor_text.sql, `query_fields`) or of that var
+    needs `dbt build --full-refresh`.
 #}
 {{ config(
     materialized='incremental',
@@ -26,6 +31,9 @@
 ) }}
 {%- set query_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                         'gclid', 'msclkid', 'fbclid', 'li_fat_id'] -%}
+{#- the parameters that are text a visitor can choose and a report can show (the click ids are
+    opaque tokens the channel rules only test for presence) -#}
+{%- set visitor_text_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] -%}
 {#- the columns a stored touch was computed from: a touch is parsed again when one differs -#}
 {%- set compared_columns = ['touchpoint_id', 'person_id', 'source_system', 'source_record_id',
                             'touched_at', 'touch_type', 'query_string', 'program_id',
@@ -104,6 +112,29 @@ decoded as (
         {%- endfor %}
     from captured
 
+),
+
+-- the UTM values without control and formatting characters (macros/visitor_text.sql)
+visible as (
+
+    select
+        decoded.*,
+        {%- for field in visitor_text_fields %}
+        {{ visible_text(field) }} as {{ field }}__visible{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from decoded
+
+),
+
+cleaned as (
+
+    select
+        visible.*,
+        {%- for field in visitor_text_fields %}
+        {{ visitor_text_value(field ~ '__visible') }} as {{ field }}__value{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from visible
+
 )
 
 select
@@ -115,9 +146,18 @@ select
     touch_type,
     query_string,
     {%- for field in query_fields %}
+    {%- if field in visitor_text_fields %}
+    {{ field }}__value as {{ field }},
+    {%- else %}
     {{ field }},
+    {%- endif %}
     {%- endfor %}
     program_id,
     program_name,
-    program_channel
-from decoded
+    program_channel,
+    nullif(concat_ws('; ',
+        {%- for field in visitor_text_fields %}
+        {{ visitor_text_correction(field, field, field ~ '__visible', field ~ '__value') }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ), '') as visitor_text_corrections
+from cleaned
