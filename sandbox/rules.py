@@ -17,6 +17,7 @@ Matching conventions (the dbt layer applies the same ones):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,8 +162,12 @@ def channel_for_touch(
     program_channel: str | None = None,
     rules: tuple[ChannelRule, ...] = CHANNEL_RULES,
 ) -> str:
-    """The channel of a touchpoint from its raw URL query and its program's channel."""
-    fields: dict[str, str | None] = {k.strip().lower(): v for k, v in (query or {}).items()}
+    """The channel of a touchpoint from its decoded URL query and its program's channel (the
+    UTM values as the warehouse cleans them, :func:`visitor_text`)."""
+    fields: dict[str, str | None] = {
+        k.strip().lower(): visitor_text(v) if k.strip().lower().startswith("utm_") else v
+        for k, v in (query or {}).items()
+    }
     fields["program_channel"] = program_channel
     fields.pop(SOURCE_FIELD, None)
     for rule in sorted(rules, key=lambda r: r.priority):
@@ -204,6 +209,29 @@ def program_channel(marketo_channel: str, rules: tuple[ChannelRule, ...] = CHANN
 # --- campaign matching -------------------------------------------------------------------------
 
 
+#: the dbt var ``visitor_text_max_length``'s default
+VISITOR_TEXT_MAX_LENGTH = 100
+#: control characters (C0 with NUL, DEL, C1) and invisible bidirectional / formatting ones
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_EMAIL = re.compile(r"[^@\s]@[^@\s]+[.][A-Za-z]{2,}")
+_PHONE = re.compile(r"[+(]*[0-9]([ ./()-]*[0-9]){8,14}")
+
+
+def visitor_text(value: str | None, max_length: int = VISITOR_TEXT_MAX_LENGTH) -> str | None:
+    """A decoded UTM value as the warehouse keeps it (rule ``visitor_text_clean``): control and
+    invisible formatting characters removed, spaces trimmed; a text with an email address or a
+    phone number (9-15 digits with separators, or led by ``+`` or ``0``) replaced by its
+    placeholder; anything else cut to ``max_length`` characters."""
+    if value is None:
+        return None
+    visible = _INVISIBLE.sub("", value).strip(" ")
+    if "@" in visible and _EMAIL.search(visible):
+        return "(redacted email)"
+    if _PHONE.fullmatch(visible) and not re.fullmatch(r"[1-9][0-9]*", visible):
+        return "(redacted phone)"
+    return visible[:max_length]
+
+
 def campaign_key(
     query: Mapping[str, str] | None,
     program_id: int | None,
@@ -214,14 +242,21 @@ def campaign_key(
     ``ad_campaigns`` maps ``lower(trim(campaign id))`` and ``lower(trim(campaign name))`` to
     ``"<platform>:<campaign_id>"``. A program member touch is ``"marketo:<program_id>"``; an
     utm_campaign matching an ad campaign's id or name is that campaign's key; any other
-    utm_campaign is kept as it is; no campaign at all is ``"(none)"``.
+    utm_campaign is kept as :func:`unmatched_campaign_key` says; no campaign at all is
+    ``"(none)"``.
     """
     if program_id is not None:
         return f"marketo:{program_id}"
-    raw = (query or {}).get("utm_campaign")
-    if raw is None or raw.strip() == "":
+    raw = visitor_text((query or {}).get("utm_campaign"))
+    if not raw:
         return NO_CAMPAIGN
-    return ad_campaigns.get(_norm(raw), raw)
+    return ad_campaigns.get(_norm(raw)) or unmatched_campaign_key(raw)
+
+
+def unmatched_campaign_key(cleaned: str) -> str:
+    """The key of a (cleaned, see :func:`visitor_text`) utm_campaign that names no ad campaign:
+    the value itself, except a bare number of 9 to 15 digits, which may be a phone number."""
+    return "(redacted phone)" if re.fullmatch(r"[0-9]{9,15}", cleaned) else cleaned
 
 
 # --- settings (dbt vars) -------------------------------------------------------------------------

@@ -64,6 +64,8 @@ from sandbox.rules import (
     channel_for_crm_source,
     lifecycle_lookup,
     program_channel,
+    unmatched_campaign_key,
+    visitor_text,
 )
 from sandbox.truth_attribution import MODELS, AttributionTouch, Credit, attribute
 from sandbox.world import (
@@ -333,8 +335,8 @@ def recorded_touches(touches: tuple[Touch, ...], systems: frozenset[str]) -> tup
     """The touches with the campaign keys the warehouse can give them with only ``systems``.
 
     A campaign key ``<system>:<id>`` of an absent system cannot be matched: the touch keeps its
-    raw ``utm_campaign`` (``(none)`` when it has none), as the campaign key rule says for any
-    utm_campaign that names no known campaign.
+    ``utm_campaign`` as the warehouse cleans it (``(none)`` when it has none), as the campaign
+    key rule says for any utm_campaign that names no known campaign.
     """
     out = []
     for t in touches:
@@ -342,8 +344,8 @@ def recorded_touches(touches: tuple[Touch, ...], systems: frozenset[str]) -> tup
         if key is not None:
             system, sep, _ = key.partition(":")
             if sep and system not in systems:
-                raw = t.query.get("utm_campaign")
-                t = replace(t, campaign_key=raw if raw is not None and raw.strip() else None)
+                raw = visitor_text(t.query.get("utm_campaign"))
+                t = replace(t, campaign_key=unmatched_campaign_key(raw) if raw else None)
         out.append(t)
     return tuple(out)
 
