@@ -22,8 +22,10 @@ The world (all instants UTC; the fixture's README tells it as a story):
   03-20 12:00, won: the two-touch opportunity (ages 14 and 7 days).
 - Bob: lead 03-07 09:00, sql 03-14 09:00 (mql skipped: implied at 03-14), opportunity 03-21
   09:00. Touches: 1003 visit 2024-12-01 (utm_medium=organic: his original channel
-  organic_search, 110 days before his deal: outside the 90-day lookback), 1004 form fill
-  03-07 09:00 (partner, partner_spring). Deal 9000002: 5000 USD, created 03-21 09:00, open:
+  organic_search, 110 days before his deal: outside the 90-day lookback), 1007 visit
+  2024-12-05 (referral, after his first touch and outside the lookback too: it moves no number
+  below; its UTM values are visitor text to clean), 1004 form fill 03-07 09:00 (partner,
+  partner_spring). Deal 9000002: 5000 USD, created 03-21 09:00, open:
   the one-touch opportunity.
 - Cy: HubSpot lead 03-11 15:00 and opportunity 03-25 15:00, Marketo status New 03-11 15:00 and
   Marketing Qualified 03-18 15:00 (sql skipped: implied at 03-25). Two touches at the same
@@ -481,3 +483,46 @@ def test_budget_vs_actual_monthly(hand_worked):
     assert_rows_equal(
         list(rows.values()), expected, ("month", "channel"), table="budget_vs_actual_monthly"
     )
+
+
+# --- visitor text -------------------------------------------------------------------------------
+
+
+def test_visitor_text_is_cleaned_and_listed_as_corrected(hand_worked):
+    """Bob's visit of 2024-12-05 (activity 1007: after his first touch, outside his deal's
+    lookback, so no number above moves) carries visitor text the rule `visitor_text_clean`
+    changes: a right-to-left override and a NUL in utm_source, an email address in
+    utm_campaign, a phone number in utm_term, 155 characters of utm_content. The touch keeps
+    the cleaned values, and the quarantine lists it once as corrected with what was done, by
+    kind and length: never the email address or the phone number."""
+    with duckdb.connect(str(hand_worked / "warehouse.duckdb"), read_only=True) as con:
+        touch = con.execute(
+            "select utm_source, utm_medium, utm_campaign, utm_term, utm_content"
+            " from intermediate.int_touchpoints_unioned"
+            " where touchpoint_id = 'marketo-000000000001007'"
+        ).fetchall()
+        key = con.execute(
+            "select campaign_key from marts.fct_touchpoints"
+            " where touchpoint_id = 'marketo-000000000001007'"
+        ).fetchall()
+        quarantine = con.execute(
+            "select source, table_name, record_id, rule, severity, action, detail"
+            " from quarantine.quarantine_records where rule = 'visitor_text_clean'"
+        ).fetchall()
+    # caf%C3%A9_ + 150 letters: 'café_' (5 characters) + 150 = 155, cut to the first 100
+    content = ("café_" + "abcdefghij" * 15)[:100]
+    assert touch == [("newsletter", "referral", "(redacted email)", "(redacted phone)", content)]
+    assert key == [("(redacted email)",)]
+    detail = (
+        "utm_source: 2 control or formatting character(s) removed; "
+        # bob@home.example.org: 3 + 1 + 16 characters
+        "utm_campaign: a text with an email address of 20 characters replaced by (redacted email); "
+        # '+1 415 555 0100' ('+' decoded from %2B, each '+' a space): 15 characters
+        "utm_term: a phone number of 15 characters replaced by (redacted phone); "
+        "utm_content: cut from 155 to 100 characters"
+    )
+    assert quarantine == [
+        ("marketo", "touchpoints", "marketo-000000000001007", "visitor_text_clean", "warning",
+         "corrected", detail),
+    ]  # fmt: skip
+    assert "bob@" not in detail and "415" not in detail
