@@ -229,7 +229,8 @@
 {% macro record_rule_email_is_an_address(source_name, table_name, p) -%}
     {%- set c = p['column'] -%}
     {{ return([{'rule': 'email_is_an_address', 'severity': 'warning', 'when': email_is_malformed(c),
-                'detail': "'email ' || " ~ c ~ " || ' is not an address: the person is keyed by its source id'"}]) }}
+                'detail': "'an email of ' || " ~ _as_text('length(' ~ c ~ ')')
+                          ~ " || ' characters is not an address: the person is keyed by its source id'"}]) }}
 {%- endmacro %}
 
 {% macro record_rule_stage_dates_in_order(source_name, table_name, p) -%}
