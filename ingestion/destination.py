@@ -78,15 +78,22 @@ _WAREHOUSE_ERRORS = (
 )
 
 
+def explain_warehouse_message(text: str) -> tuple[str, bool] | None:
+    """(what it means, whether trying again may help) when DuckDB's `text` says the warehouse
+    file is locked or damaged; None otherwise."""
+    for pattern, meaning, transient in _WAREHOUSE_ERRORS:
+        if match := pattern.search(text):
+            return meaning.format(*match.groups()), transient
+    return None
+
+
 def explain_warehouse_error(error: BaseException) -> tuple[str, bool] | None:
-    """(what it means, whether trying again may help) when `error` (or any error it wraps, dlt
-    wraps DuckDB's twice and calls both a credentials problem) is a locked or damaged warehouse
-    file; None otherwise."""
+    """:func:`explain_warehouse_message` of `error` or of any error it wraps (dlt wraps DuckDB's
+    twice and calls both a credentials problem)."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        for pattern, meaning, transient in _WAREHOUSE_ERRORS:
-            if match := pattern.search(str(error)):
-                return meaning.format(*match.groups()), transient
+        if explained := explain_warehouse_message(str(error)):
+            return explained
         error = error.__cause__ or error.__context__
     return None

@@ -111,11 +111,7 @@ def dbt_var(name: str) -> str:
 def metric_settings() -> dict[str, str]:
     """The metric settings as dbt reads them from ``dbt_project.yml`` (every one is required
     there), as strings."""
-    found = _dbt_project_vars()
-    missing = [name for name in METRIC_SETTINGS if name not in found]
-    if missing:
-        raise KeyError(f"dbt_project/dbt_project.yml: vars lacks {', '.join(missing)}")
-    return {name: str(found[name]) for name in METRIC_SETTINGS}
+    return {name: dbt_var(name) for name in METRIC_SETTINGS}
 
 
 #: the Slack-style webhook failed runs are posted to (``orchestration/defs/alerts.py``)

@@ -31,7 +31,7 @@ _MAX_ERROR = 600
 
 
 def failure_message(run: dg.DagsterRun, step_failures: list[dg.DagsterEvent]) -> str:
-    """What a person needs: which run, which steps and assets, why, and where to look."""
+    """What a person needs: which run, which steps, why, and where to look."""
     base = os.environ.get(UI_SETTING, "http://127.0.0.1:3000").rstrip("/")
     lines = [f"Dagster run failed: {run.job_name} (run {run.run_id})"]
     for event in step_failures:
@@ -69,7 +69,7 @@ def post(url: str, text: str, timeout: float = 10.0) -> None:
     minimum_interval_seconds=30,
     description=(
         f"Posts one message per failed run (a refused publication included) to {WEBHOOK_SETTING}"
-        ", naming the steps, assets and reasons, with a link to the run; never a secret."
+        ", naming the failed steps and their reasons, with a link to the run; never a secret."
     ),
 )
 def notify_on_run_failure(context: dg.RunFailureSensorContext):

@@ -85,6 +85,8 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
             load = pipeline(name)
             for result in dlt.run(context=context, dlt_source=configured, dlt_pipeline=load):
                 yield with_load_metadata(result, load)
+        except GeneratorExit:  # the consumer stopped reading: not a failure of the load
+            raise
         except BaseException as err:
             from orchestration.publication import record_failure
 

@@ -24,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingestion.destination import explain_warehouse_error
+from ingestion.destination import explain_warehouse_message
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 from warehouse.settings import warehouse_path
@@ -90,7 +90,7 @@ def _fail(run_id: str, invocation) -> None:
         for r in failed[:20]
     )
     reason = f"dbt build failed ({len(failed)} nodes): {named}" if failed else "dbt build failed"
-    explained = explain_warehouse_error(Exception(" ".join(r.get("message") or "" for r in failed)))
+    explained = explain_warehouse_message(" ".join(r.get("message") or "" for r in failed))
     if explained:  # a locked or damaged warehouse, said plainly
         reason = f"dbt build failed: {explained[0]}"
     record_failure(run_id, "dbt_models", reason)
