@@ -23,7 +23,7 @@ from sandbox.loading import environment
 from tests.support.dagster_cli import materialize
 from warehouse.settings import redact
 
-SECRET = "hs-pat-na1-0123456789abcdef"
+SECRET = "fake-api-key-for-the-test-0123456789"
 
 
 @pytest.fixture
