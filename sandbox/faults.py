@@ -32,6 +32,11 @@ BAD_RECORD_KINDS = (
     "stage_dates_out_of_order",  # a later lifecycle stage dated before an earlier one
     "orphan_association",  # a deal associated with a contact that does not exist
     "future_date",  # a record dated after the world's today
+    "implausible_amount",  # a deal of 1e29 (HubSpot); a day of spend of 5e12 (ad platforms)
+    "non_finite_number",  # an amount of NaN (a HubSpot deal; a Meta day's spend)
+    "ancient_date",  # a contact created on 0001-01-01 (HubSpot)
+    "impossible_date",  # a date not on the calendar, 2024-02-30 (a HubSpot contact; a Meta day)
+    "visitor_text",  # utm_campaign of a page visit: an email address; 10 kB with control chars
 )
 
 

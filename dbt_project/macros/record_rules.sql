@@ -422,16 +422,22 @@
 {%- if execute -%}
     {%- set diverted = adapter.get_relation(database=target.database, schema='raw_' ~ source_name, identifier='_quarantine') -%}
     {%- if diverted is not none -%}
+        {#- ingestion/quarantine.py gives each rule of the load its severity (older rows, from
+            before the column, were all null keys: warnings); a record read again by a later
+            run (a lookback window) is listed once, with its latest load -#}
+        {%- set has_severity = adapter.get_columns_in_relation(diverted)
+            | selectattr('name', 'equalto', 'severity') | list | length > 0 -%}
         {%- set part %}
     select
         cast(table_name as {{ s }}) as table_name,
         cast(record_id as {{ s }}) as record_id,
         cast(rule as {{ s }}) as rule,
-        'warning' as severity,
+        {% if has_severity %}cast(coalesce(severity, 'warning') as {{ s }}){% else %}'warning'{% endif %} as severity,
         'quarantined' as action,
         cast(detail as {{ s }}) as detail,
-        _dlt_load_id as load_id
+        max(_dlt_load_id) as load_id
     from {{ diverted }}
+    group by table_name, record_id, rule, {% if has_severity %}severity, {% endif %}detail, record
         {%- endset -%}
         {%- do parts.append(part) -%}
     {%- endif -%}

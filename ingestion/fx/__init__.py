@@ -15,7 +15,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import rate_rows
@@ -63,10 +63,12 @@ def fx_source(
                         "cursor_path": "date",
                         "initial_value": str(start_date),
                         "lag": lookback_days,
+                        # a quarantined row whose date is the bad value carries no cursor
+                        "on_cursor_value_missing": "include",
                     },
                 },
                 "processing_steps": [{"yield_map": rate_rows}],
             }
         ],
     }
-    return divert_null_keys("fx", rest_api_resources(config))
+    return divert_unloadable("fx", rest_api_resources(config))

@@ -18,7 +18,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import GoogleAdsAuth, as_id_list, search_stream
@@ -63,12 +63,14 @@ def google_ads_source(
         end_value=str(end_date) if end_date else None,
         range_end="closed",
         lag=lookback_days,
+        # a quarantined record whose date is the bad value carries no cursor
+        on_cursor_value_missing="include",
     )
     resources = (
         campaigns(client, ids, api_version),
         campaign_daily(client, ids, api_version, window),
     )
-    return divert_null_keys("google_ads", resources)
+    return divert_unloadable("google_ads", resources)
 
 
 @dlt.resource(

@@ -24,7 +24,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable, is_quarantine_row
 
 from . import settings
 from .helpers import (
@@ -61,7 +61,7 @@ def hubspot_source(
         deals | deal_associations(session, base_url, table, to_object, id_column)
         for table, (to_object, id_column) in settings.DEAL_ASSOCIATIONS.items()
     ]
-    return divert_null_keys("hubspot", [*resources, *associations])
+    return divert_unloadable("hubspot", [*resources, *associations])
 
 
 def _rest_api_config(api_key: str, base_url: str, start_date: str) -> dict[str, Any]:
@@ -135,6 +135,8 @@ def _search_resource(
                 "cursor_path": cursor,
                 "initial_value": parse_timestamp(start_date),
                 "convert": to_epoch_millis,
+                # a quarantined object whose cursor is the bad value carries none
+                "on_cursor_value_missing": "include",
             },
         },
         "processing_steps": [{"map": flatten_crm_object}],
@@ -166,7 +168,11 @@ def deal_associations(
         },
     )
     def rows(deals: TDataItems) -> Iterator[TDataItems]:
-        ids = [d["id"] for d in (deals if isinstance(deals, list) else [deals])]
+        # a deal that went to the quarantine has no associations to load
+        items = deals if isinstance(deals, list) else [deals]
+        ids = [d["id"] for d in items if not is_quarantine_row(d)]
+        if not ids:
+            return
         page = [
             row
             for deal_id, item in read_deal_associations(session, base_url, to_object, ids)

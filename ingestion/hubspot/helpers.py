@@ -3,6 +3,7 @@ authentication errors that name the setting to fix, and association rows."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -57,14 +58,16 @@ def flatten_crm_object(record: TDataItem) -> TDataItem:
     """One row per object: top-level fields plus every property as its own column.
 
     Empty strings (HubSpot's "cleared" value) become nulls, timestamps become datetimes so the
-    incremental cursor compares instants, not strings.
+    incremental cursor compares instants, not strings. A timestamp that does not parse
+    (``2024-02-30T10:00:00Z``) is passed on as sent: the quarantine step names it.
     """
     row = {k: v for k, v in record.items() if k not in ("properties", "associations")}
     for name, value in (record.get("properties") or {}).items():
         if value == "":
             value = None
         elif name in settings.TIMESTAMP_PROPERTIES:
-            value = parse_timestamp(value)
+            with contextlib.suppress(ValueError, OverflowError):
+                value = parse_timestamp(value)
         row[name] = value
     return row
 

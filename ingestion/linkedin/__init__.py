@@ -17,7 +17,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import LinkedInAuth, analytics_row, as_id_list, restli_date
@@ -102,13 +102,15 @@ def linkedin_source(
                         "initial_value": str(start_date),
                         "lag": lookback_days,
                         "convert": restli_date,
+                        # a quarantined row whose date is the bad value carries no cursor
+                        "on_cursor_value_missing": "include",
                     },
                 },
                 "processing_steps": [{"map": analytics_row}],
             },
         ],
     }
-    return divert_null_keys("linkedin", rest_api_resources(config))
+    return divert_unloadable("linkedin", rest_api_resources(config))
 
 
 @dlt.resource(name="configured_accounts", selected=False)

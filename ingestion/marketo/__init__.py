@@ -23,16 +23,17 @@ from dlt.common.typing import TDataItems
 from dlt.sources import DltResource
 
 from ingestion.destination import SCHEMA_CONTRACT
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import MarketoClient, export_leads, flatten_attributes, iso, parse_timestamp
 
 #: the high-water mark is the largest activityDate loaded (pages are not in time order); each
 #: run starts the lookback before it (see settings.ACTIVITY_LOOKBACK_DAYS)
-LEAD_CURSOR = dlt.sources.incremental("updatedAt")
+#: a quarantined record whose cursor field is the bad value carries none (ingestion/quarantine.py)
+LEAD_CURSOR = dlt.sources.incremental("updatedAt", on_cursor_value_missing="include")
 ACTIVITY_CURSOR = dlt.sources.incremental(
-    "activityDate", lag=settings.ACTIVITY_LOOKBACK_DAYS * 86_400
+    "activityDate", lag=settings.ACTIVITY_LOOKBACK_DAYS * 86_400, on_cursor_value_missing="include"
 )
 
 
@@ -61,7 +62,7 @@ def marketo_source(
         programs_resource | program_costs,
         programs_resource | program_members(client),
     ]
-    return divert_null_keys("marketo", resources)
+    return divert_unloadable("marketo", resources)
 
 
 @dlt.resource(

@@ -17,7 +17,7 @@ from dlt.sources.rest_api import rest_api_resources
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import MetaAuth, NextUrlWithoutToken, as_id_list, typed_insight
@@ -98,13 +98,15 @@ def meta_source(
                         "cursor_path": "date_start",
                         "initial_value": str(start_date),
                         "lag": lookback_days,
+                        # a quarantined row whose date is the bad value carries no cursor
+                        "on_cursor_value_missing": "include",
                     },
                 },
                 "processing_steps": [{"map": typed_insight}],
             },
         ],
     }
-    return divert_null_keys("meta", rest_api_resources(config))
+    return divert_unloadable("meta", rest_api_resources(config))
 
 
 @dlt.resource(name="ad_accounts", selected=False)

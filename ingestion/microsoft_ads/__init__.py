@@ -18,7 +18,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from ingestion.destination import SCHEMA_CONTRACT
 from ingestion.http import configured_session
-from ingestion.quarantine import divert_null_keys
+from ingestion.quarantine import divert_unloadable
 
 from . import settings
 from .helpers import (
@@ -68,11 +68,13 @@ def microsoft_ads_source(
         end_value=str(end_date) if end_date else None,
         range_end="closed",
         lag=lookback_days,
+        # a quarantined record whose date is the bad value carries no cursor
+        on_cursor_value_missing="include",
     )
     report = campaign_performance_daily(
         client, session, as_id_list(account_ids), report_timeout_seconds, window
     )
-    return divert_null_keys("microsoft_ads", [report])
+    return divert_unloadable("microsoft_ads", [report])
 
 
 @dlt.resource(

@@ -14,7 +14,12 @@ campaign's first day so that advancing the world does not move them:
                        (only where a row carries its currency: an ad API module says
                        ``ROWS_CARRY_CURRENCY = False`` when its rows do not);
 * ``future_date``      an extra row for the first campaign dated the day after the account's
-                       local today (served when the requested window reaches the latest day).
+                       local today (served when the requested window reaches the latest day);
+* ``implausible_amount`` the 14th day of the first campaign costs ``IMPLAUSIBLE_COST``;
+* ``non_finite_number`` the 16th day of the first campaign costs NaN, and
+* ``impossible_date``  an extra copy of its 18th day is dated ``IMPOSSIBLE_DAY`` (2024-02-30),
+                       both only where the API serves numbers and dates as text (an ad API
+                       module says ``SERVES_TEXT_VALUES = True``).
 
 Data faults (``FaultPlan.new_property`` / ``changed_type``) are decided here and rendered by each
 module in its own way: rows of the last ``NEW_PROPERTY_DAYS`` local days gain a property, and the
@@ -47,6 +52,11 @@ NEGATIVE_SPEND_INDEX = 7
 NULL_ID_INDEX = 9
 UNKNOWN_CURRENCY_INDEX = 11
 FUTURE_DAYS_AHEAD = 1  # days after the account's local today
+IMPLAUSIBLE_INDEX = 13
+NON_FINITE_INDEX = 15
+IMPOSSIBLE_INDEX = 17
+IMPLAUSIBLE_COST = 5e12  # beyond every default ceiling of the world's currencies (USD, EUR, GBP)
+IMPOSSIBLE_DAY = "2024-02-30"
 UNKNOWN_CURRENCY = "XXX"
 TABLE = "campaign_days"
 
@@ -64,6 +74,11 @@ class Row:
     cost: float  # account currency (negative for the negative_spend bad record)
     currency: str
     is_final: bool
+    served_day: str | None = None  # the date as served, when it is no calendar date
+
+    @property
+    def day_text(self) -> str:
+        return self.served_day or self.day.isoformat()
 
     @property
     def key(self) -> str:
@@ -120,6 +135,9 @@ class _Plan:
     null_id: tuple[AdCampaign, date] | None
     unknown_currency: tuple[AdCampaign, date] | None
     future_date: tuple[AdCampaign, date] | None
+    implausible_amount: tuple[AdCampaign, date] | None = None
+    non_finite_number: tuple[AdCampaign, date] | None = None
+    impossible_date: tuple[AdCampaign, date] | None = None
 
 
 def _nth_day(world: World, campaign: AdCampaign, n: int) -> date | None:
@@ -133,6 +151,13 @@ def rows_carry_currency(platform: str) -> bool:
     ``ROWS_CARRY_CURRENCY``, true unless it says otherwise)."""
     module = importlib.import_module(source(platform).sandbox)
     return getattr(module, "ROWS_CARRY_CURRENCY", True)
+
+
+def serves_text_values(platform: str) -> bool:
+    """Whether the platform's API serves numbers and dates as text (its module's
+    ``SERVES_TEXT_VALUES``), so that it can serve NaN or 2024-02-30."""
+    module = importlib.import_module(source(platform).sandbox)
+    return getattr(module, "SERVES_TEXT_VALUES", False)
 
 
 def _plan(world: World, kinds: frozenset[str], platform: str) -> _Plan:
@@ -154,11 +179,15 @@ def _plan(world: World, kinds: frozenset[str], platform: str) -> _Plan:
     unknown = None
     if rows_carry_currency(platform):
         unknown = at("unknown_currency", first, UNKNOWN_CURRENCY_INDEX)
+    text = serves_text_values(platform)
     return _Plan(
         negative_spend=at("negative_spend", first, NEGATIVE_SPEND_INDEX),
         null_id=at("null_id", last, NULL_ID_INDEX),
         unknown_currency=unknown,
         future_date=future,
+        implausible_amount=at("implausible_amount", first, IMPLAUSIBLE_INDEX),
+        non_finite_number=at("non_finite_number", first, NON_FINITE_INDEX) if text else None,
+        impossible_date=at("impossible_date", first, IMPOSSIBLE_INDEX) if text else None,
     )
 
 
@@ -191,9 +220,15 @@ def rows(
                 row = replace(row, cost=-abs(row.cost) if row.cost else -1.0)
             if plan.unknown_currency == target:
                 row = replace(row, currency=UNKNOWN_CURRENCY)
+            if plan.implausible_amount == target:
+                row = replace(row, cost=IMPLAUSIBLE_COST)
+            if plan.non_finite_number == target:
+                row = replace(row, cost=float("nan"))
             out.append(row)
             if plan.null_id == target:
                 out.append(replace(row, campaign_id=None))
+            if plan.impossible_date == target:
+                out.append(replace(row, served_day=IMPOSSIBLE_DAY))
         if plan.future_date is not None and plan.future_date[0] == campaign and clean:
             latest = clean[-1]
             future_day = plan.future_date[1]
@@ -202,7 +237,14 @@ def rows(
             if reaches and (since is None or since <= future_day):
                 out.append(replace(latest, day=future_day, is_final=False))
     order = {c.campaign_id: i for i, c in enumerate(world.ad_campaigns)}
-    out.sort(key=lambda r: (r.day, order[r.campaign.campaign_id], r.campaign_id is None))
+    out.sort(
+        key=lambda r: (
+            r.day,
+            order[r.campaign.campaign_id],
+            r.campaign_id is None,
+            r.served_day or "",
+        )
+    )
     return out
 
 
@@ -242,6 +284,33 @@ def bad_records(world: World, kinds: frozenset[str], platform: str) -> list[BadR
                 "unknown_currency",
                 f"campaign {c.campaign_id} on {d} is served in currency {UNKNOWN_CURRENCY}",
             )
+        )
+    for kind, what in (
+        ("implausible_amount", f"costs {IMPLAUSIBLE_COST:g}"),
+        ("non_finite_number", "costs NaN"),
+    ):
+        if target := getattr(plan, kind):
+            c, d = target
+            out.append(
+                BadRecord(
+                    platform,
+                    TABLE,
+                    f"{c.campaign_id}:{d}",
+                    kind,
+                    f"campaign {c.campaign_id} on {d} {what}",
+                )  # fmt: skip
+            )
+    if plan.impossible_date:
+        c, d = plan.impossible_date
+        out.append(
+            BadRecord(
+                platform,
+                TABLE,
+                f"{c.campaign_id}:{IMPOSSIBLE_DAY}",
+                "impossible_date",
+                f"an extra row of campaign {c.campaign_id} (a copy of {d}) is dated "
+                f"{IMPOSSIBLE_DAY}",
+            )  # fmt: skip
         )
     if plan.future_date:
         c, d = plan.future_date

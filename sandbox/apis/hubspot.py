@@ -55,7 +55,10 @@ Faults (``FaultPlan``)
   ``malformed_email`` (``@`` replaced by `` at ``), ``stage_dates_out_of_order`` (the lead date is
   moved after the contact's latest lifecycle date), ``future_date`` (``createdate`` three days
   after ``now``), ``orphan_association`` (a deal also associated with a contact id that never
-  existed), ``unknown_currency`` (a deal in ``XXX``). ``bad_records(ctx)`` lists them.
+  existed), ``unknown_currency`` (a deal in ``XXX``), ``ancient_date`` (``createdate``
+  ``0001-01-01T00:00:00Z``), ``impossible_date`` (``createdate`` ``2024-02-30T10:00:00.000Z``),
+  ``implausible_amount`` (a deal's ``amount`` ``"1e29"``), ``non_finite_number`` (``amount``
+  ``"NaN"``). ``bad_records(ctx)`` lists them.
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ SEARCH_RESULTS_CAP = 10_000
 NEW_PROPERTY = "hs_new_sandbox_property"
 CHANGED_TYPE_AMOUNT = "12,500.00"
 FUTURE_OFFSET = timedelta(days=3)
+ANCIENT_DATE = "0001-01-01T00:00:00Z"
+IMPOSSIBLE_DATE = "2024-02-30T10:00:00.000Z"
+IMPLAUSIBLE_AMOUNT = "1e29"
 STAGE_VALUES = (*HUBSPOT_STAGES, "other")
 LATER_THAN_LEAD = (
     "marketingqualifiedlead",
@@ -378,6 +384,8 @@ def _targets(ctx) -> dict[str, dict[int, tuple[str, str]]]:
             "hs_lifecyclestage_lead_date is after the contact's later lifecycle dates",
         ),
         ("future_date", 5, lambda r: True, f"createdate is {FUTURE_OFFSET.days} days after now"),
+        ("ancient_date", 6, lambda r: True, f"createdate is {ANCIENT_DATE}"),
+        ("impossible_date", 7, lambda r: True, f"createdate is {IMPOSSIBLE_DATE}"),
     )
     for kind, start, ok, detail in contact_picks:
         if kind in kinds and (rec := first("contacts", start, ok)) is not None:
@@ -385,6 +393,8 @@ def _targets(ctx) -> dict[str, dict[int, tuple[str, str]]]:
     deal_picks = (
         ("orphan_association", 0, "associated with a contact id that does not exist"),
         ("unknown_currency", 0, "deal_currency_code XXX has no FX rate"),
+        ("implausible_amount", 0, f"amount is {IMPLAUSIBLE_AMOUNT}"),
+        ("non_finite_number", 0, "amount is NaN"),
     )
     for kind, start, detail in deal_picks:
         if kind in kinds and (rec := first("deals", start, lambda r: True)) is not None:
@@ -434,6 +444,14 @@ def _apply_faults(ctx, obj: str, rec: Rec) -> Rec:
         ]
     elif kind == "unknown_currency":
         p["deal_currency_code"] = "XXX"
+    elif kind == "ancient_date":
+        p["createdate"] = ANCIENT_DATE
+    elif kind == "impossible_date":
+        p["createdate"] = IMPOSSIBLE_DATE
+    elif kind == "implausible_amount":
+        p["amount"] = IMPLAUSIBLE_AMOUNT
+    elif kind == "non_finite_number":
+        p["amount"] = "NaN"
     elif kind == "changed_type":
         p["amount"] = CHANGED_TYPE_AMOUNT
     return rec

@@ -71,7 +71,9 @@ request only (the access token is not part of a request's identity); ``duplicate
 (activities of types 1, 2 and 11 gain ``Is Bot Activity`` and ``Bot Activity Pattern``, as
 Marketo added in 2021); bad records: ``null_id`` (an activity with ``id: null``),
 ``malformed_email`` (a lead whose email has ``@@``), ``future_date`` (an activity dated two days
-after ``now``), listed by ``bad_records(ctx)``.
+after ``now``), ``visitor_text`` (two page visits whose ``Query Parameters`` carry an email
+address and 10 kB with a right-to-left override and a NUL as ``utm_campaign``: ``VISITOR_TEXT``),
+listed by ``bad_records(ctx)``.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
@@ -380,7 +382,7 @@ def _targets(ctx) -> dict:
     kinds = ctx.faults.bad_records
     now = world.now
     count = world.company_count()
-    out: dict = {"activities": {}, "leads": {}, "detail": {}}
+    out: dict = {"activities": {}, "leads": {}, "detail": {}, "visitor_text": {}}
 
     def first_person(start_k: int, ok) -> Person | None:
         for k in range(min(start_k, count), min(count, start_k + 400)):
@@ -403,12 +405,30 @@ def _targets(ctx) -> dict:
         out["detail"][("activities", act.activity_id)] = (
             f"activityDate is {FUTURE_OFFSET.days} days after the world's now"
         )
+    if "visitor_text" in kinds:
+        visits = lambda p: [  # noqa: E731 - a page visit with a query string
+            a for a in person_activities(world, p, epoch, now) if a.type_id == 1 and a.source.query
+        ]
+        if p := first_person(3, lambda p: len(visits(p)) >= 2):
+            for act, value in zip(visits(p), VISITOR_TEXT, strict=False):
+                out["activities"][act.activity_id] = "visitor_text"
+                out["visitor_text"][act.activity_id] = value
+                out["detail"][("activities", act.activity_id)] = (
+                    f"utm_campaign of the page visit is {VISITOR_TEXT_LABEL[value]}"
+                )
     if "malformed_email" in kinds and (p := first_person(2, lambda p: bool(p.marketo_email))):
         out["leads"][p.marketo_id] = "malformed_email"
         out["detail"][("leads", p.marketo_id)] = "email has a doubled @"
     with ctx.lock:
         ctx.state[key] = out
     return out
+
+
+#: what a visitor typed into utm_campaign (the ``visitor_text`` bad record): an email address,
+#: and 10 kB of text behind a right-to-left override with a NUL byte inside
+VISITOR_TEXT = ("jane.doe+promo@example.com", "\u202e" + "spring-" * 1463 + "\x00end")
+VISITOR_TEXT_LABEL = {VISITOR_TEXT[0]: "an email address",
+                      VISITOR_TEXT[1]: "10 kB with a bidi override and a NUL"}  # fmt: skip
 
 
 def bad_records(ctx) -> list[BadRecord]:
@@ -437,6 +457,12 @@ def _fault_activity(ctx, rec: dict) -> dict:
         rec["id"] = None
     elif kind == "future_date":
         rec["activityDate"] = iso_s(ctx.world.now + FUTURE_OFFSET)
+    elif kind == "visitor_text":
+        value = _targets(ctx)["visitor_text"][int(rec["marketoGUID"])]
+        for attr in rec["attributes"]:
+            if attr["name"] == "Query Parameters":
+                query = dict(parse_qsl(attr["value"], keep_blank_values=True))
+                attr["value"] = urlencode({**query, "utm_campaign": value})
     return rec
 
 

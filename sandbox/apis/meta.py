@@ -29,8 +29,9 @@ Faults (see ``_ads_common``): ``duplicate_across_pages`` repeats the last row of
 first row of the next (insights and campaigns); ``new_property`` adds ``inline_link_clicks`` to
 the rows of the last 7 days; ``changed_type`` serves ``spend`` of one row (the first campaign's
 latest day) as a JSON number; bad records negative_spend (``spend`` ``"-12.34"``), null_id (a row
-without ``campaign_id``), unknown_currency (``account_currency`` ``"XXX"`` on one row) and
-future_date.
+without ``campaign_id``), unknown_currency (``account_currency`` ``"XXX"`` on one row),
+future_date, implausible_amount, and, as Meta serves every number and date as text,
+non_finite_number (``spend`` ``"nan"``) and impossible_date (``date_start`` ``"2024-02-30"``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from starlette.routing import BaseRoute, Route
 from sandbox.apis import _ads_common as ads
 from sandbox.faults import BadRecord
 
+#: every number and date is served as text, so NaN and 2024-02-30 can be (_ads_common)
+SERVES_TEXT_VALUES = True
 PLATFORM = "meta"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 5000
@@ -220,18 +223,19 @@ def _insight_rows(ctx, request: Request, account) -> list[dict[str, Any]]:
     groups: dict[tuple, list[ads.Row]] = {}
     for r in rows:
         key = (
-            r.day if daily else None,
+            r.day_text if daily else None,
             (r.campaign.campaign_id, r.campaign_id) if level == "campaign" else None,
         )
         groups.setdefault(key, []).append(r)
     out = []
     for (day, _), members in groups.items():
-        out.append(_insight(ctx, account, members, fields, level, day or since, day or until))
+        start, stop = (members[0].day_text,) * 2 if day else (since.isoformat(), until.isoformat())
+        out.append(_insight(ctx, account, members, fields, level, start, stop))
     return out
 
 
 def _insight(
-    ctx, account, members: list[ads.Row], fields: list[str], level: str, start: date, stop: date
+    ctx, account, members: list[ads.Row], fields: list[str], level: str, start: str, stop: str
 ) -> dict[str, Any]:
     first = members[0]
     impressions = sum(r.impressions for r in members)
@@ -273,8 +277,8 @@ def _insight(
         and any(ads.is_changed_type(world, PLATFORM, r) for r in members)
     ):
         row["spend"] = cost
-    row["date_start"] = start.isoformat()
-    row["date_stop"] = stop.isoformat()
+    row["date_start"] = start
+    row["date_stop"] = stop
     return row
 
 
