@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,11 +39,19 @@ DESTINATIONS = ("duckdb", "postgres")
 TARGET_SETTING = "WAREHOUSE_TARGET"
 
 
-def warehouse_path() -> Path:
-    """Read at call time, never at import time, so tests can point it elsewhere. A relative
-    path is taken from the project folder, whatever the current folder of the reader."""
-    path = Path(os.environ.get("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb"))
+def _project_path(setting: str, default: Path) -> Path:
+    """A path setting, read at call time. A relative path is taken from the project folder,
+    whatever the current folder of the reader, so it names the same file for every tool (dlt,
+    dbt run by Dagster, Great Expectations, the reports; dbt by hand reads it the same way from
+    ``dbt_project/``, see profiles.yml)."""
+    path = Path(os.environ.get(setting) or default)
     return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def warehouse_path() -> Path:
+    """The DuckDB warehouse (``WAREHOUSE_PATH``). Read at call time, never at import time, so
+    tests can point it elsewhere."""
+    return _project_path("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb")
 
 
 def certified_path() -> Path:
@@ -50,14 +60,12 @@ def certified_path() -> Path:
     dbt builds the certified tables in the warehouse (the working copy); only a run whose
     blocking checks all passed copies them here, swapping the whole file in by atomic rename.
     """
-    default = warehouse_path().parent / "certified.duckdb"
-    return Path(os.environ.get("CERTIFIED_PATH", default))
+    return _project_path("CERTIFIED_PATH", warehouse_path().parent / "certified.duckdb")
 
 
 def pipelines_dir() -> Path:
     """dlt's working folder (state, pending packages), beside the warehouse by default."""
-    default = warehouse_path().parent / "dlt_pipelines"
-    return Path(os.environ.get("DLT_PIPELINES_DIR", default))
+    return _project_path("DLT_PIPELINES_DIR", warehouse_path().parent / "dlt_pipelines")
 
 
 def warehouse_target() -> str:
@@ -133,3 +141,40 @@ def redact(text: str, environ: dict[str, str] | None = None) -> str:
     for value in sorted(secrets, key=len, reverse=True):  # a secret inside another: longest first
         text = text.replace(value, "***")
     return text
+
+
+#: what any tool run as a subprocess may see of this process's environment: how to run (paths,
+#: user, locale, proxies and certificates), never a source's credentials (``SOURCES__*``)
+_BASE_ENV = (
+    r"PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_\w+|TERM|TZ|TMPDIR|TEMP|TMP|XDG_\w+|DO_NOT_TRACK"
+    r"|(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|SSL_CERT_FILE|SSL_CERT_DIR"
+)
+#: dbt's own: its settings, Python's, the warehouse the profile reads and Postgres's settings
+DBT_ENV = (
+    r"DBT_\w+|PYTHON\w*|VIRTUAL_ENV|MF_\w+"
+    r"|WAREHOUSE_(?:PATH|TARGET|AS_OF)|PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SSLMODE|SSLROOTCERT)"
+)
+#: npm's and Evidence's own
+NPM_ENV = r"NODE_\w+|NPM_CONFIG_\w+|npm_config_\w+|EVIDENCE_\w+"
+
+
+def subprocess_env(own: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The part of `environ` (this process's by default) a subprocess may see: the variables
+    every tool needs and those matching `own` (a regular expression of whole names)."""
+    environ = os.environ if environ is None else environ
+    allowed = re.compile(f"{_BASE_ENV}|{own}")
+    return {k: v for k, v in environ.items() if allowed.fullmatch(k)}
+
+
+@contextmanager
+def only_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Run the block with exactly `env` as this process's environment, then restore it: for a
+    library that starts its subprocess with a copy of ``os.environ`` (dagster-dbt does)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

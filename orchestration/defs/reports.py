@@ -7,7 +7,6 @@ files in ``reports/build``, which any static web server can serve.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.publish import PUBLISHED_KEY
-from warehouse.settings import certified_path
+from warehouse.settings import NPM_ENV, certified_path, subprocess_env
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 
@@ -118,20 +117,9 @@ def site_pages(site: Path) -> list[str]:
     return pages
 
 
-#: what npm and Evidence may see of this process's environment: how to run node (paths, locale,
-#: proxies and certificates, npm's and Evidence's own settings), never a source's credentials
-_NPM_ENV = re.compile(
-    r"PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_\w+|TERM|TZ|TMPDIR|TEMP|TMP|XDG_\w+"
-    r"|NODE_\w+|NPM_CONFIG_\w+|npm_config_\w+|EVIDENCE_\w+"
-    r"|(?:HTTPS?|NO|ALL)_PROXY|(?:https?|no|all)_proxy|SSL_CERT_FILE|SSL_CERT_DIR",
-)
-
-
 def npm_env(extra: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, str]:
     """The environment npm runs with: the allowed part of ours, telemetry off, and `extra`."""
-    environ = os.environ if environ is None else environ
-    kept = {k: v for k, v in environ.items() if _NPM_ENV.fullmatch(k)}
-    return {**kept, **_QUIET_ENV, **extra}
+    return {**subprocess_env(NPM_ENV, environ), **_QUIET_ENV, **extra}
 
 
 def _npm(reports_dir: Path, args: list[str], env: dict[str, str]) -> None:

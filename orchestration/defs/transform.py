@@ -27,7 +27,7 @@ from dagster_dbt import (
 from ingestion.destination import explain_warehouse_message
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
-from warehouse.settings import warehouse_path
+from warehouse.settings import DBT_ENV, only_environment, subprocess_env, warehouse_path
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -67,8 +67,12 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # the profile reads the warehouse path from the environment, like the loads do
     os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
-    # the enabled sources, as one var per source (the manifest was parsed with the same)
-    invocation = dbt.cli(["build", "--vars", DBT_VARS_ARG], context=context, raise_on_error=False)
+    # the enabled sources, as one var per source (the manifest was parsed with the same); dbt
+    # sees only its part of the environment (dagster-dbt hands its subprocess os.environ)
+    with only_environment(subprocess_env(DBT_ENV)):
+        invocation = dbt.cli(
+            ["build", "--vars", DBT_VARS_ARG], context=context, raise_on_error=False
+        )
     yield from invocation.stream()
     if not invocation.is_successful():
         _fail(context.run.run_id, invocation)
