@@ -22,7 +22,7 @@ ALLOWED = {
     "marts": {"intermediate", "marts"},
     "certified": {"marts"},
     "quarantine": {"staging", "intermediate"},
-    "semantic": {"certified", "marts"},
+    "semantic": {"certified"},
 }
 
 
@@ -56,3 +56,19 @@ def test_every_model_reads_only_the_layers_below_it():
             elif kind == "model" and (target := _layer(models[dep])) not in ALLOWED[layer]:
                 wrong.append(f"{name} ({layer}) reads {models[dep]['name']} ({target})")
     assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_every_semantic_model_reads_a_certified_table():
+    """MetricFlow answers from the published file, which holds only the certified tables
+    (orchestration/publication.py): a semantic model over a mart or a seed could not be read
+    there, and would expose what no check approved."""
+    manifest = json.loads(MANIFEST.read_text())
+    semantic_models = manifest["semantic_models"].values()
+    assert semantic_models, "no semantic models in the manifest"
+    wrong = []
+    for semantic_model in semantic_models:
+        reads = semantic_model["depends_on"]["nodes"]
+        node = manifest["nodes"].get(reads[0]) if len(reads) == 1 else None
+        if node is None or node["resource_type"] != "model" or _layer(node) != "certified":
+            wrong.append(f"{semantic_model['name']} reads {', '.join(reads)}")
+    assert not wrong, "semantic models over tables that are not published:\n" + "\n".join(wrong)
