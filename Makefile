@@ -16,7 +16,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server reports reports-setup browser
+.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server reports reports-setup browser mf
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,12 @@ reports-setup: reports/node_modules/.package-lock.json  ## install the Evidence 
 
 reports: setup reports-setup  ## build the report site on the published certified file (reports/build)
 	$(PY) -c "from warehouse.settings import certified_path; from orchestration.defs.reports import build_site; b = build_site(certified_path()); print(f'built {b.pages} in {b.build_seconds:.0f} s: serve {b.site}')"
+
+# MetricFlow reads the published file, like the reports (scripts/mf.py): the semantic manifest is
+# parsed for the profile's `published` target in dbt_project/target/published/, never over
+# Dagster's manifest in dbt_project/target/
+mf: setup  ## MetricFlow on the published certified file: make mf ARGS="query --metrics cpl --group-by metric_time__month,channel"
+	$(PY) scripts/mf.py $(ARGS)
 
 # the report tests open every page in Debian's chromium: installed here when missing
 browser:  ## install Debian's chromium when missing (for the report tests)
