@@ -1,25 +1,28 @@
-"""The MetricFlow semantic layer (dbt_project/models/semantic/) answers like the certified tables.
+"""The MetricFlow semantic layer (dbt_project/models/semantic/) answers from the published file.
 
-On a sandbox world built by dbt, ``mf validate-configs`` passes (semantic and warehouse checks) and
-``mf query`` answers equal the same aggregation of the certified tables computed here in SQL:
-spend and cost per lead by month and channel (cost_per_stage_channel_monthly: the ratio metric is
-sum(spend) / sum(leads) over two other tables), leads by day (funnel_daily), and the lead -> mql
-conversion metric (over fct_stage_entries and the person entity) by lead month and original
-channel (funnel_cohorts.conv_lead_to_mql). The default-model attribution metrics follow the dbt
-var ``default_attribution_model`` (by month and channel): the project's default, and ``w_shaped``
-on a copy of the warehouse whose pipeline_attribution_monthly is rebuilt with that var.
+A sandbox world built by dbt is published as a run publishes it (its checks recorded, then
+``orchestration.publication.publish`` copies the certified tables into a new file: see
+tests/reports/certified_file.py), from a copy of the built warehouse. ``mf`` runs as ``make mf``
+runs it (scripts/mf.py): the semantic manifest parsed for the profile's ``published`` target in a
+project folder of its own, the published file opened read-only.
 
-``mf`` reads ``<project dir>/target/semantic_manifest.json`` (a fixed path, whatever dbt's target
-path) and the profile from ``DBT_PROFILES_DIR``. So that it reads the test warehouse's artifacts and
-never the shared ``dbt_project/target``, it runs in a scratch project folder whose entries link to
-the real project and whose ``target`` links to the fixture's dbt target folder.
+On that file ``mf validate-configs`` passes (semantic and warehouse checks), the semantic manifest
+names only tables of the published file, and ``mf query`` answers equal the same aggregation of
+the certified tables computed here in SQL: spend and cost per lead by month and channel
+(cost_per_stage_channel_monthly: the ratio metric is sum(spend) / sum(leads) over two other
+tables), leads by day (funnel_daily), the cohort lead -> mql rate (funnel_cohorts). The
+default-model attribution metrics follow the dbt var ``default_attribution_model`` (by month and
+channel): the project's default, and ``w_shaped`` on a copy of the warehouse whose
+pipeline_attribution_monthly is rebuilt with that var, then published. A certified table
+rewritten in the working warehouse after the publication changes no answer: ``mf`` reads the
+publication.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -29,32 +32,34 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support.pipeline import DBT_PROJECT_DIR, dbt, warehouse_env
+from scripts.mf import environment, parse, published_project
+from tests.reports.certified_file import write_certified_file
+from tests.support.pipeline import dbt
 
 WORLD = {"seed": 3, "scale": 300}
 MF = str(Path(sys.executable).parent / "mf")
-PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "snapshots",
-                   "tests", "analyses")  # fmt: skip
+#: where a test's publication is written, under its work folder
+PUBLISHED = Path("published") / "certified.duckdb"
+
+
+def publish_copy(warehouse: Path, workdir: Path, run_id: str) -> Path:
+    """Copy a dbt-built warehouse into ``workdir`` and publish it there (``workdir/PUBLISHED``)
+    as a run would: its checks first, then the publication; returns ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if warehouse != workdir / "warehouse.duckdb":
+        shutil.copyfile(warehouse, workdir / "warehouse.duckdb")
+    write_certified_file(workdir / "warehouse.duckdb", workdir / PUBLISHED, run_id=run_id)
+    return workdir
 
 
 def mf_runner(workdir: Path, project: Path):
-    """A function running ``mf`` on the warehouse and dbt target of ``workdir``, from the scratch
-    project folder ``project``; ``.workdir`` and ``.project`` name them."""
-    for name in PROJECT_ENTRIES:
-        if (DBT_PROJECT_DIR / name).exists():
-            (project / name).symlink_to(DBT_PROJECT_DIR / name)
-    (project / "target").symlink_to(workdir / "dbt_target")
-    assert (project / "target" / "semantic_manifest.json").exists()
-    env = {
-        **os.environ,
-        **warehouse_env(workdir),
-        "DBT_PROFILES_DIR": str(project),
-        "DBT_PROJECT_DIR": str(project),
-        "WAREHOUSE_TARGET": "duckdb",
-        "DBT_LOG_PATH": str(project / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "MF_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
+    """A function running ``mf`` on the published file of ``workdir`` as ``make mf`` runs it, in
+    the project folder ``project``; ``.workdir``, ``.project`` and ``.published`` name them."""
+    published = workdir / PUBLISHED
+    project = published_project(project)
+    env = environment(project, published)
+    parsed = parse(project, env)
+    assert parsed.returncode == 0, f"dbt parse failed:\n{parsed.stdout[-4000:]}{parsed.stderr}"
 
     def run(*args: str) -> str:
         result = subprocess.run(
@@ -67,14 +72,18 @@ def mf_runner(workdir: Path, project: Path):
 
     run.workdir = workdir
     run.project = project
+    run.published = published
     return run
 
 
 @pytest.fixture(scope="module")
 def mf(built_warehouse, tmp_path_factory):
-    """Run ``mf`` against the built warehouse; returns a function of the arguments."""
+    """Run ``mf`` on a publication of the built warehouse; returns a function of the arguments."""
     warehouse = built_warehouse(**WORLD)
-    return mf_runner(warehouse.workdir, tmp_path_factory.mktemp("mf_project"))
+    workdir = publish_copy(
+        warehouse.workdir / "warehouse.duckdb", tmp_path_factory.mktemp("published"), "mf-test"
+    )
+    return mf_runner(workdir, tmp_path_factory.mktemp("mf_project"))
 
 
 def query(mf, metrics: str, group_by: str) -> list[dict]:
@@ -86,7 +95,14 @@ def query(mf, metrics: str, group_by: str) -> list[dict]:
 
 
 def sql(mf, statement: str) -> list[tuple]:
+    """A statement on the working warehouse the publication was copied from."""
     with duckdb.connect(str(mf.workdir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(statement).fetchall()
+
+
+def published_sql(mf, statement: str) -> list[tuple]:
+    """A statement on the published file (its tables in the default schema)."""
+    with duckdb.connect(str(mf.published), read_only=True) as con:
         return con.execute(statement).fetchall()
 
 
@@ -108,9 +124,11 @@ def compare(
     group_by: tuple[str, ...],
     certified_sql: str,
     what: str,
+    read=sql,
 ) -> int:
     """``mf query`` of ``metrics`` (name -> certified column) by ``group_by`` against the
-    certified rows of ``certified_sql`` (grain columns, then one column per metric, in order).
+    certified rows of ``certified_sql`` (grain columns, then one column per metric, in order),
+    run by ``read`` (on the working warehouse the publication was copied from, by default).
 
     Tables are sparse and MetricFlow returns a row where any input table has one, so a key
     missing on one side means 0 for an additive metric and null for a ratio
@@ -118,7 +136,7 @@ def compare(
     """
     rows = query(mf, ",".join(metrics), ",".join(group_by))
     got = {tuple(key_of(r[g]) for g in group_by): r for r in rows}
-    want = {row[: len(group_by)]: row[len(group_by) :] for row in sql(mf, certified_sql)}
+    want = {row[: len(group_by)]: row[len(group_by) :] for row in read(mf, certified_sql)}
     assert want, f"{what}: the certified table is empty"
     problems = []
     for key in sorted(set(got) | set(want), key=str):
@@ -202,19 +220,7 @@ def test_leads_by_day(mf):
     )
 
 
-def test_lead_to_mql_conversion_equals_the_cohort_rate(mf):
-    # the conversion metric follows each person from their lead entry to their mql entry
-    # (fct_stage_entries, entity person); by lead month and original channel it is the cohort rate
-    compare(
-        mf,
-        {"lead_to_mql_conversion": None},
-        ("metric_time__month", "person__original_channel"),
-        """
-        select cohort_month, channel, sum(reached_mql) / sum(leads)
-        from certified.funnel_cohorts group by cohort_month, channel
-        """,
-        "lead -> mql conversion by lead month and channel",
-    )
+def test_cohort_lead_to_mql_rate_equals_the_certified_column(mf):
     compare(
         mf,
         {"cohort_conv_lead_to_mql": None},
@@ -241,18 +247,18 @@ def test_default_model_metrics_equal_the_default_models_rows(mf):
 
 def test_default_model_metrics_follow_the_var(built_warehouse, tmp_path):
     """With ``--vars '{default_attribution_model: w_shaped}'`` the certified table marks the
-    w_shaped rows as the default model, and ``attributed_pipeline`` answers w_shaped's sums,
-    which differ from position_based's by month and channel: the metric is not tied to one
-    model."""
+    w_shaped rows as the default model, and, once published, ``attributed_pipeline`` answers
+    w_shaped's sums, which differ from position_based's by month and channel: the metric is not
+    tied to one model."""
     warehouse = built_warehouse(**WORLD)
     workdir = tmp_path / "w_shaped"
     workdir.mkdir()
     shutil.copy(warehouse.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
     dbt(workdir, "run", "--select", "pipeline_attribution_monthly",
         vars={"default_attribution_model": "w_shaped"})  # fmt: skip
-    (tmp_path / "mf_project").mkdir()
+    publish_copy(workdir / "warehouse.duckdb", workdir, "w-shaped")
     run = mf_runner(workdir, tmp_path / "mf_project")
-    marked = sql(
+    marked = published_sql(
         run,
         "select distinct attribution_model from certified.pipeline_attribution_monthly"
         " where is_default_model",
@@ -285,3 +291,44 @@ def test_default_model_metrics_follow_the_var(built_warehouse, tmp_path):
         if not math.isclose(w_shaped.get(key, 0.0), position_based.get(key, 0.0), abs_tol=1e-6)
     ]
     assert differ, "w_shaped and position_based agree everywhere: the test could tell neither"
+
+
+def test_the_semantic_manifest_names_only_published_tables(mf):
+    """Every semantic model's table, as ``mf`` will name it, is a table of the published file
+    (named by its catalog, the file's name, and its default schema, as DuckDB lists them)."""
+    manifest = json.loads((mf.project / "target" / "semantic_manifest.json").read_text())
+    named = {m["name"]: m["node_relation"]["relation_name"] for m in manifest["semantic_models"]}
+    published = {
+        f'"{catalog}"."{schema}"."{table}"'
+        for catalog, schema, table in published_sql(
+            mf,
+            "select table_catalog, table_schema, table_name from information_schema.tables"
+            " where table_type = 'BASE TABLE'",
+        )
+    }
+    assert len(named) == 8, named
+    assert not {m: r for m, r in named.items() if r not in published}, (named, published)
+
+
+def test_mf_reads_the_publication_not_the_working_warehouse(mf, tmp_path):
+    """A certified table rewritten in the working warehouse after the publication (by a dbt run
+    outside Dagster, an edit, an attacker) is what no check approved: ``mf`` still answers the
+    published figures, not the rewritten ones."""
+    workdir = tmp_path / "tampered"
+    (workdir / PUBLISHED).parent.mkdir(parents=True)
+    shutil.copyfile(mf.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
+    shutil.copyfile(mf.published, workdir / PUBLISHED)
+    with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
+        con.execute("update certified.spend_daily set spend = spend * 10 + 1")
+    run = mf_runner(workdir, tmp_path / "mf_project")
+    by_month_and_channel = """
+        select cast(date_trunc('month', date) as date), channel, sum(spend)
+        from certified.spend_daily group by 1, 2
+    """
+    published = {r[:2]: r[2] for r in published_sql(run, by_month_and_channel)}
+    working = {r[:2]: r[2] for r in sql(run, by_month_and_channel)}
+    assert published.keys() == working.keys()
+    assert all(working[k] > published[k] for k in published), "the rewrite changed nothing"
+    compare(run, {"spend": "sum"}, ("metric_time__month", "channel"), by_month_and_channel,
+            "spend by month and channel after the working warehouse was rewritten",
+            read=published_sql)  # fmt: skip
