@@ -47,9 +47,11 @@ def published_project(folder: Path | None = None) -> Path:
     folder = Path(folder or DBT_PROJECT_DIR / "target" / TARGET)
     folder.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_ENTRIES:
-        link = folder / name
-        if (DBT_PROJECT_DIR / name).exists() and not link.is_symlink():
-            link.symlink_to(DBT_PROJECT_DIR / name)
+        link, entry = folder / name, DBT_PROJECT_DIR / name
+        if link.is_symlink() and link.readlink() != entry:
+            link.unlink()  # left by a copy of the project that has moved
+        if entry.exists() and not link.is_symlink():
+            link.symlink_to(entry)
     return folder
 
 
