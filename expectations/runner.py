@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from expectations.suites import Rule, Suite, all_suites, enabled_suites
-from warehouse.settings import certified_path, postgres_url, warehouse_target
+from warehouse.settings import certified_path, postgres_url, project_path, warehouse_target
 from warehouse.settings import warehouse_path as _warehouse_path
 
 DOCS_SITE = "quality"
@@ -33,10 +33,47 @@ RESULTS_STORE, RESULTS_FOLDER = "quality_results", "_results"
 EXAMPLES = 5
 
 
+#: how many validation results of each suite the Data Docs keep (``QUALITY_RESULTS_KEPT``)
+DEFAULT_RESULTS_KEPT = 30
+
+
 def quality_docs_dir() -> Path:
     """``QUALITY_DOCS_DIR``, default ``quality_docs/`` beside the warehouse; read at call time."""
-    default = _warehouse_path().parent / "quality_docs"
-    return Path(os.environ.get("QUALITY_DOCS_DIR", default))
+    return project_path("QUALITY_DOCS_DIR", _warehouse_path().parent / "quality_docs")
+
+
+def results_kept() -> int:
+    """``QUALITY_RESULTS_KEPT``: the newest validation results of each suite kept, with their
+    pages; older ones are deleted before the Data Docs are built, so a daily run does not slow
+    down as results pile up (at least 1)."""
+    return max(1, int(os.environ.get("QUALITY_RESULTS_KEPT") or DEFAULT_RESULTS_KEPT))
+
+
+def prune_results(docs_dir: Path, keep: int) -> int:
+    """Delete all but the `keep` newest validation results of each suite (and their pages).
+
+    GX's file stores lay a result out as ``<suite>/<run name>/<run time>/<batch>.json`` under
+    the results folder, and its page as ``validations/<same>.html`` in the site; the run time
+    (``20261202T161200.123456Z``) orders them. Returns how many results were deleted."""
+    results = docs_dir / RESULTS_FOLDER
+    by_suite: dict[str, list[Path]] = {}
+    for path in results.rglob("*.json"):
+        parts = path.relative_to(results).parts
+        if len(parts) >= 4:
+            by_suite.setdefault("/".join(parts[:-3]), []).append(path)
+    deleted = 0
+    for paths in by_suite.values():
+        paths.sort(key=lambda p: (p.parent.name, p.parent.parent.name), reverse=True)
+        for old in paths[keep:]:
+            relative = old.relative_to(results)
+            page = (docs_dir / "validations" / relative).with_suffix(".html")
+            for path, root in ((old, results), (page, docs_dir / "validations")):
+                path.unlink(missing_ok=True)
+                for folder in (path.parent, path.parent.parent):  # run time, run name
+                    if folder.is_dir() and folder != root and not any(folder.iterdir()):
+                        folder.rmdir()
+            deleted += 1
+    return deleted
 
 
 @dataclass
@@ -206,6 +243,9 @@ def validate(
         raise KeyError(f"no suite for {unknown}; suites exist for {sorted(suites)}")
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     import great_expectations as gx
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     from expectations import gx_duckdb  # noqa: F401  (registers the duckdb datasource type)
 
@@ -273,11 +313,19 @@ def validate(
             gx.Checkpoint(
                 name="quality",
                 validation_definitions=definitions,
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])],
+                # no UpdateDataDocsAction: it rebuilds the site once per suite; built once below
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
             )
         )
         run = checkpoint.run()
+        prune_results(docs_dir, results_kept())
+        context.build_data_docs(
+            site_names=[DOCS_SITE],
+            resource_identifiers=[
+                *run.run_results,
+                *(ExpectationSuiteIdentifier(name=t) for t in selected),
+            ],
+        )
         results: dict[str, SuiteResult] = {}
         for identifier, validation in run.run_results.items():
             table = validation.suite_name
