@@ -39,7 +39,7 @@ DESTINATIONS = ("duckdb", "postgres")
 TARGET_SETTING = "WAREHOUSE_TARGET"
 
 
-def _project_path(setting: str, default: Path) -> Path:
+def project_path(setting: str, default: Path) -> Path:
     """A path setting, read at call time. A relative path is taken from the project folder,
     whatever the current folder of the reader, so it names the same file for every tool (dlt,
     dbt run by Dagster, Great Expectations, the reports; dbt by hand reads it the same way from
@@ -51,7 +51,7 @@ def _project_path(setting: str, default: Path) -> Path:
 def warehouse_path() -> Path:
     """The DuckDB warehouse (``WAREHOUSE_PATH``). Read at call time, never at import time, so
     tests can point it elsewhere."""
-    return _project_path("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb")
+    return project_path("WAREHOUSE_PATH", PROJECT_DIR / "data" / "warehouse.duckdb")
 
 
 def certified_path() -> Path:
@@ -60,12 +60,12 @@ def certified_path() -> Path:
     dbt builds the certified tables in the warehouse (the working copy); only a run whose
     blocking checks all passed copies them here, swapping the whole file in by atomic rename.
     """
-    return _project_path("CERTIFIED_PATH", warehouse_path().parent / "certified.duckdb")
+    return project_path("CERTIFIED_PATH", warehouse_path().parent / "certified.duckdb")
 
 
 def pipelines_dir() -> Path:
     """dlt's working folder (state, pending packages), beside the warehouse by default."""
-    return _project_path("DLT_PIPELINES_DIR", warehouse_path().parent / "dlt_pipelines")
+    return project_path("DLT_PIPELINES_DIR", warehouse_path().parent / "dlt_pipelines")
 
 
 def warehouse_target() -> str:
