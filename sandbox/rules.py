@@ -35,21 +35,22 @@ class Channel:
     channel: str
     is_paid: bool
     is_marketing: bool
+    label: str  # the display name a person reads (seed column `label`)
 
 
 CHANNELS: tuple[Channel, ...] = (
-    Channel("paid_search", True, True),
-    Channel("paid_social", True, True),
-    Channel("display", True, True),
-    Channel("email", False, True),
-    Channel("events", True, True),
-    Channel("organic_search", False, True),
-    Channel("organic_social", False, True),
-    Channel("referral", False, True),
-    Channel("partner", False, True),
-    Channel("direct", False, False),
-    Channel("unknown", False, False),
-    Channel("unattributed", False, False),
+    Channel("paid_search", True, True, "Paid search"),
+    Channel("paid_social", True, True, "Paid social"),
+    Channel("display", True, True, "Display"),
+    Channel("email", False, True, "Email"),
+    Channel("events", True, True, "Events"),
+    Channel("organic_search", False, True, "Organic search"),
+    Channel("organic_social", False, True, "Organic social"),
+    Channel("referral", False, True, "Referral"),
+    Channel("partner", False, True, "Partner"),
+    Channel("direct", False, False, "Direct"),
+    Channel("unknown", False, False, "Unknown"),
+    Channel("unattributed", False, False, "Unattributed"),
 )
 CHANNEL_NAMES: tuple[str, ...] = tuple(c.channel for c in CHANNELS)
 MARKETING_CHANNELS: frozenset[str] = frozenset(c.channel for c in CHANNELS if c.is_marketing)

@@ -54,9 +54,9 @@ def test_dbt_seeds_and_the_ground_truths_rules_state_the_same_defaults():
     from sandbox import rules
 
     assert [
-        (r["channel"], r["is_paid"] == "true", r["is_marketing"] == "true")
+        (r["channel"], r["is_paid"] == "true", r["is_marketing"] == "true", r["label"])
         for r in _seed("channels")
-    ] == [(c.channel, c.is_paid, c.is_marketing) for c in rules.CHANNELS]
+    ] == [(c.channel, c.is_paid, c.is_marketing, c.label) for c in rules.CHANNELS]
     assert [
         (r["source_system"], r["source_value"], r["stage"]) for r in _seed("lifecycle_stage_map")
     ] == list(rules.LIFECYCLE_STAGE_MAP)
