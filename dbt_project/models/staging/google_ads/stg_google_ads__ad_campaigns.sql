@@ -1,7 +1,8 @@
 {#
     Google Ads campaigns as the shared spend models read them (registry entity `ad_campaigns`):
     channel (METRICS.md, Spend) search -> paid_search, display (`DISPLAY`) -> display; the
-    account's time zone and currency as Google reports them with the campaign.
+    account's name (`customer.descriptive_name`), time zone and currency as Google reports them
+    with the campaign.
 #}
 with
 
@@ -17,6 +18,7 @@ select
     campaign_name,
     case when upper(campaign_type) = 'DISPLAY' then 'display' else 'paid_search' end as channel,
     account_id,
+    account_name,
     account_timezone,
     currency
 from campaigns

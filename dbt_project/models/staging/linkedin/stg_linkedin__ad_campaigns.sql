@@ -1,6 +1,6 @@
 {#
     LinkedIn campaigns as the shared spend models read them (registry entity `ad_campaigns`):
-    channel paid_social; the currency of the campaign's ad account, its time zone the
+    channel paid_social; the name and currency of the campaign's ad account, its time zone the
     `ad_account_timezones` setting (the API does not send one).
 #}
 with
@@ -23,6 +23,7 @@ select
     campaigns.campaign_name,
     'paid_social' as channel,
     campaigns.account_id,
+    accounts.account_name,
     {{ ad_account_timezone('linkedin', 'campaigns.account_id') }} as account_timezone,
     accounts.currency
 from campaigns

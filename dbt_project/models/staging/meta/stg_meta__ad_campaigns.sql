@@ -1,7 +1,7 @@
 {#
     Meta campaigns as the shared spend models read them (registry entity `ad_campaigns`):
-    channel paid_social; the account's currency is the one of its latest insights row (the
-    campaigns carry none), its time zone the `ad_account_timezones` setting (Meta's
+    channel paid_social; the account's name and currency are those of its latest insights row
+    (the campaigns carry neither), its time zone the `ad_account_timezones` setting (Meta's
     `timezone_name` does not reach the warehouse).
 #}
 with
@@ -12,12 +12,13 @@ campaigns as (
 
 ),
 
-account_currencies as (
+accounts as (
 
-    select account_id, currency
+    select account_id, account_name, currency
     from (
         select
             account_id,
+            account_name,
             currency,
             row_number() over (partition by account_id order by report_date desc) as recency
         from {{ ref('stg_meta__campaign_days') }}
@@ -32,8 +33,9 @@ select
     campaigns.campaign_name,
     'paid_social' as channel,
     campaigns.account_id,
+    accounts.account_name,
     {{ ad_account_timezone('meta', 'campaigns.account_id') }} as account_timezone,
-    account_currencies.currency
+    accounts.currency
 from campaigns
-left join account_currencies
-    on account_currencies.account_id = campaigns.account_id
+left join accounts
+    on accounts.account_id = campaigns.account_id

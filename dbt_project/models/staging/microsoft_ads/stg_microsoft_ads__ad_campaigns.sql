@@ -1,7 +1,7 @@
 {#
     Microsoft Ads campaigns as the shared spend models read them (registry entity
     `ad_campaigns`): the source loads no campaign table, so each campaign is its latest report
-    row (name, type, currency). Channel: search -> paid_search, `Audience` campaigns (the
+    row (campaign name, type, account name, currency). Channel: search -> paid_search, `Audience` campaigns (the
     display network) -> display; the time zone is the `ad_account_timezones` setting (the
     report header's zone does not reach the warehouse).
 #}
@@ -13,6 +13,7 @@ latest as (
     from (
         select
             account_id,
+            account_name,
             campaign_id,
             campaign_name,
             campaign_type,
@@ -32,6 +33,7 @@ select
     campaign_name,
     case when lower(campaign_type) = 'audience' then 'display' else 'paid_search' end as channel,
     account_id,
+    account_name,
     {{ ad_account_timezone('microsoft_ads', 'latest.account_id') }} as account_timezone,
     currency
 from latest
