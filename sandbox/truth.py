@@ -93,6 +93,7 @@ __all__ = [
     "iter_truth",
     "make_person_id",
     "normalize_email",
+    "ad_performance_rows",
     "spend_rows",
     "write_truth",
 ]
@@ -522,6 +523,49 @@ def spend_rows(world: World, settings: Settings, fx: FxTable | None = None) -> l
     return [rows[k] for k in sorted(rows)]
 
 
+def ad_performance_rows(world: World, settings: Settings, fx: FxTable | None = None) -> list[dict]:
+    """ad_performance_daily: every ad platform campaign day as reported now (zero cost
+    included), of the world's systems only, with the names the platforms serve (the campaign's
+    and the account's), the account's time zone, the channel's display label, and CTR / CPC /
+    CPM in reporting currency (None when the denominator is 0). Spend is converted at the
+    account-local day's rate, as in spend_daily."""
+    fx = fx or recorded_fx(world)
+    rep = settings.reporting_currency
+    labels = {c.channel: c.label for c in settings.channels}
+    accounts = {a.account_id: a for a in world.ad_accounts}
+    rows = []
+    for ad in world.all_ad_days():
+        c = ad.campaign
+        if c.platform not in world.systems:
+            continue
+        account = accounts[c.account_id]
+        channel = ad_campaign_channel(c.platform, c.kind)
+        spend = fx.convert(ad.cost, account.currency, ad.day, rep)
+        rows.append(
+            {
+                "date": ad.day,
+                "platform": c.platform,
+                "account_id": c.account_id,
+                "account_name": account.name,
+                "account_timezone": account.timezone,
+                "campaign_key": f"{c.platform}:{c.campaign_id}",
+                "campaign_name": c.name,
+                "channel": channel,
+                "channel_label": labels[channel],
+                "currency": account.currency,
+                "impressions": ad.impressions,
+                "clicks": ad.clicks,
+                "spend_original": ad.cost,
+                "spend": spend,
+                "ctr": _div(ad.clicks, ad.impressions),
+                "cpc": _div(spend, ad.clicks),
+                "cpm": _div(spend * 1000, ad.impressions),
+            }
+        )
+    rows.sort(key=lambda r: (r["date"], r["platform"], r["account_id"], r["campaign_key"]))
+    return rows
+
+
 # --- budget -------------------------------------------------------------------------------------
 
 
@@ -617,6 +661,37 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("spend_original", "double"),
             ("fx_rate", "double"),
             ("spend", "double"),
+        ],
+    ),
+    "ad_performance_daily": (
+        ("date", "platform", "account_id", "campaign_key"),
+        [
+            ("date", "date"),
+            ("platform", "varchar"),
+            ("account_id", "varchar"),
+            ("account_name", "varchar"),
+            ("account_timezone", "varchar"),
+            ("campaign_key", "varchar"),
+            ("campaign_name", "varchar"),
+            ("channel", "varchar"),
+            ("channel_label", "varchar"),
+            ("currency", "varchar"),
+            ("impressions", "bigint"),
+            ("clicks", "bigint"),
+            ("spend_original", "double"),
+            ("spend", "double"),
+            ("ctr", "double"),
+            ("cpc", "double"),
+            ("cpm", "double"),
+        ],
+    ),
+    "channel_labels": (
+        ("channel",),
+        [
+            ("channel", "varchar"),
+            ("label", "varchar"),
+            ("is_paid", "boolean"),
+            ("is_marketing", "boolean"),
         ],
     ),
     "cost_per_stage_channel_monthly": (
@@ -925,6 +1000,16 @@ def compute_truth(
         "marketing_pipeline_monthly": agg.marketing_pipeline_monthly(),
         "pipeline_monthly": agg.pipeline_monthly(),
         "spend_daily": spend,
+        "ad_performance_daily": ad_performance_rows(world, settings, fx),
+        "channel_labels": [
+            {
+                "channel": c.channel,
+                "label": c.label,
+                "is_paid": c.is_paid,
+                "is_marketing": c.is_marketing,
+            }
+            for c in settings.channels
+        ],
         "cost_per_stage_channel_monthly": _cost_rows(
             "channel", spend_channel, entered_channel, attributed_channel, model
         ),
