@@ -187,6 +187,16 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
             "update certified.pipeline_monthly set pipeline = pipeline + 1000 "
             "where month = (select min(month) from certified.pipeline_monthly)"
         )
+        # one ad performance row whose CTR no longer follows from its clicks and impressions
+        # (its spend still equals spend_daily's: the google_ads row above is the first by date
+        # and key, this one the last)
+        con.execute(
+            "update certified.ad_performance_daily set ctr = ctr + 0.5 where (date, campaign_key) "
+            "in (select date, campaign_key from certified.ad_performance_daily "
+            "where impressions > 0 and platform = 'meta' order by date desc, campaign_key limit 1)"
+        )
+        # a channel the certified tables use loses its label row
+        con.execute("delete from certified.channel_labels where channel = 'paid_search'")
         models = con.execute(
             "select count(distinct attribution_model) from certified.pipeline_attribution_monthly"
         ).fetchone()[0]
@@ -201,6 +211,12 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
     }
     for table in ("cost_per_stage_channel_monthly", "cost_per_stage_campaign_monthly"):
         assert failures(results[f"certified.{table}"]) == {"spend equals spend_daily, per month": 1}
+    # the doctored spend_daily row has no equal in ad_performance_daily any more
+    assert failures(results["certified.ad_performance_daily"]) == {
+        "rates follow from the counts": 1,
+        "spend equals spend_daily, row by row": 1,
+    }
+    assert failures(results["certified.channel_labels"]) == {"every certified channel is listed": 1}
     assert failures(results["certified.funnel_daily"]) == {"grain unique": 2, "no future dates": 1}
     cohorts = results["certified.funnel_cohorts"]
     assert failures(cohorts) == {
