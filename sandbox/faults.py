@@ -37,6 +37,7 @@ BAD_RECORD_KINDS = (
     "ancient_date",  # a contact created on 0001-01-01 (HubSpot)
     "impossible_date",  # a date not on the calendar, 2024-02-30 (a HubSpot contact; a Meta day)
     "visitor_text",  # utm_campaign of a page visit: an email address; 10 kB with control chars
+    "close_before_creation",  # a closed deal whose close date is before its creation
 )
 
 

@@ -102,6 +102,7 @@ FX_HISTORY_DAYS = 40  # rates are published from this many days before the world
 MAX_COMPANY_SPAN = timedelta(days=365)  # every event of a company falls within this of its start
 PERSON_ARRIVAL_SPREAD_DAYS = 40
 MEAN_COMPANY_SIZE = 3.0
+SAME_DAY_CLOSE_SHARE = 0.1  # of the closed deals: closed on the (UTC) day they are created
 
 FIRST_NAMES = (
     "Ada", "Ben", "Chloe", "Dev", "Elena", "Farah", "Gus", "Hana", "Ivan", "Jade", "Kofi",
@@ -1017,12 +1018,24 @@ def _make_deal(
     elif outcome < 0.75:
         closed_at = min(_second(t + _exp_days(rng, 10, 40)), cap)
         path.append((closed_at, "closedlost"))
+    if closed_at is not None:
+        # a share of the closed deals close on the day they are created (a renewal booked at
+        # once, a lost deal disqualified at once), drawn from a stream of their own so that
+        # every other deal, and the company's later draws, stay as they were
+        close_rng = random.Random(f"{world.seed}:deal-close:{k}")
+        if close_rng.random() < SAME_DAY_CLOSE_SHARE:
+            midnight = datetime.combine(created.date() + DAY, time(), tzinfo=UTC)
+            left = int((midnight - created).total_seconds())
+            closed_at = created + timedelta(seconds=close_rng.randint(0, left - 1))
+            path = [path[0], (closed_at, "closedwon" if is_won else "closedlost")]
     revision = None
     if rng.random() < 0.3:
         rev_at = min(_second(created + _exp_days(rng, 8, 30)), cap)
         if closed_at is not None:  # amounts are revised while the deal is open
             rev_at = min(rev_at, closed_at - timedelta(seconds=1))
         revision = DealRevision(rev_at, round(amount * rng.uniform(0.6, 1.4), 2))
+        if revision.at <= created:  # closed too soon after creation to be revised
+            revision = None
     return Deal(
         deal_id=9_000_001 + k,
         company_idx=k,

@@ -58,7 +58,9 @@ Faults (``FaultPlan``)
   existed), ``unknown_currency`` (a deal in ``XXX``), ``ancient_date`` (``createdate``
   ``0001-01-01T00:00:00Z``), ``impossible_date`` (``createdate`` ``2024-02-30T10:00:00.000Z``),
   ``implausible_amount`` (a deal's ``amount`` ``"1e29"``), ``non_finite_number`` (``amount``
-  ``"NaN"``). ``bad_records(ctx)`` lists them.
+  ``"NaN"``), ``close_before_creation`` (a closed deal whose ``closedate`` is two days before its
+  ``createdate``; the rest of the deal, won flag and amount included, as the world has it).
+  ``bad_records(ctx)`` lists them.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ FUTURE_OFFSET = timedelta(days=3)
 ANCIENT_DATE = "0001-01-01T00:00:00Z"
 IMPOSSIBLE_DATE = "2024-02-30T10:00:00.000Z"
 IMPLAUSIBLE_AMOUNT = "1e29"
+CLOSE_BEFORE_CREATION = timedelta(days=2)  # how far before its creation a bad deal "closes"
 STAGE_VALUES = (*HUBSPOT_STAGES, "other")
 LATER_THAN_LEAD = (
     "marketingqualifiedlead",
@@ -391,13 +394,24 @@ def _targets(ctx) -> dict[str, dict[int, tuple[str, str]]]:
         if kind in kinds and (rec := first("contacts", start, ok)) is not None:
             out["contacts"][rec.id] = (kind, detail)
     deal_picks = (
-        ("orphan_association", 0, "associated with a contact id that does not exist"),
-        ("unknown_currency", 0, "deal_currency_code XXX has no FX rate"),
-        ("implausible_amount", 0, f"amount is {IMPLAUSIBLE_AMOUNT}"),
-        ("non_finite_number", 0, "amount is NaN"),
+        (
+            "orphan_association",
+            0,
+            lambda r: True,
+            "associated with a contact id that does not exist",
+        ),
+        ("unknown_currency", 0, lambda r: True, "deal_currency_code XXX has no FX rate"),
+        ("implausible_amount", 0, lambda r: True, f"amount is {IMPLAUSIBLE_AMOUNT}"),
+        ("non_finite_number", 0, lambda r: True, "amount is NaN"),
+        (
+            "close_before_creation",
+            0,
+            lambda r: r.props["hs_is_closed"] == "true",
+            f"closedate is {CLOSE_BEFORE_CREATION.days} days before createdate",
+        ),
     )
-    for kind, start, detail in deal_picks:
-        if kind in kinds and (rec := first("deals", start, lambda r: True)) is not None:
+    for kind, start, ok, detail in deal_picks:
+        if kind in kinds and (rec := first("deals", start, ok)) is not None:
             out["deals"][rec.id] = (kind, detail)
     if plan.changed_type:
         for k in range(count):
@@ -452,6 +466,8 @@ def _apply_faults(ctx, obj: str, rec: Rec) -> Rec:
         p["amount"] = IMPLAUSIBLE_AMOUNT
     elif kind == "non_finite_number":
         p["amount"] = "NaN"
+    elif kind == "close_before_creation":
+        p["closedate"] = iso_ms(rec.created - CLOSE_BEFORE_CREATION)
     elif kind == "changed_type":
         p["amount"] = CHANGED_TYPE_AMOUNT
     return rec

@@ -13,7 +13,7 @@ from sandbox.world import World
 WORLD = World(seed=5, scale=300)
 HUBSPOT_KINDS = {
     "null_id", "malformed_email", "stage_dates_out_of_order", "orphan_association",
-    "future_date", "unknown_currency",
+    "future_date", "unknown_currency", "close_before_creation",
 }  # fmt: skip
 MARKETO_KINDS = {"null_id", "malformed_email", "future_date"}
 STAGES = ("lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
@@ -229,8 +229,14 @@ def test_bad_records_are_served_and_listed(start_sandbox):
         for v in ("marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")
     ]
     assert any(v and v < p["hs_lifecyclestage_lead_date"] for v in later)
-    deals = contacts_of(hubspot_pages(server, "deals", properties="deal_currency_code",
+    deals = contacts_of(hubspot_pages(server, "deals",
+                                      properties="deal_currency_code,createdate,closedate,hs_is_closed",
                                       associations="contacts")[0])  # fmt: skip
+    early = deals[by["hubspot", "close_before_creation"].record_id]["properties"]
+    assert early["hs_is_closed"] == "true" and early["closedate"] < early["createdate"]
+    assert sum(d["properties"]["closedate"] is not None
+               and d["properties"]["closedate"] < d["properties"]["createdate"]
+               for d in deals.values()) == 1  # fmt: skip
     assert (
         deals[by["hubspot", "unknown_currency"].record_id]["properties"]["deal_currency_code"]
         == "XXX"

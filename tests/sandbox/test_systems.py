@@ -84,8 +84,10 @@ def unattributed_only(t) -> bool:
 #: computed with the code before worlds had systems (commit 98e327d): the CSV files of
 #: ``write_truth(World(3, 200), budget_path=None)`` and the repr of the world model. A deliberate
 #: change of the generator or of the truth's rules changes them: recompute and say why.
+#: Recomputed: some closed deals now close the day they are created (issue 13; the truth of
+#: this small world was not changed by it).
 PINNED_TRUTH_CSV = "7c1ba2d36366e1c004b20383a164fad3300cabde1bad5f172d73788fc22f4c7b"
-PINNED_WORLD_MODEL = "274ee86d2c2b7ddbedd6184b896939e2a2dc0188107fddec262671913c92271c"
+PINNED_WORLD_MODEL = "9ee773bc8b3955204273743616bf97324c0308dd160aac1be6a2584223291953"
 #: the truth tables added later, pinned apart so that the files above keep their first pin:
 #: ad_performance_daily and channel_labels (issue 14), computed from the same world model
 ADDED_TRUTH_TABLES = ("ad_performance_daily", "channel_labels")

@@ -209,6 +209,25 @@ def test_world_has_the_variety_the_tests_need():
     assert sum(1 for _ in w.deals()) > 20
 
 
+def test_deals_are_won_lost_or_open_and_some_close_the_day_they_are_created():
+    w = World(5, 1000)
+    outcome = Counter()
+    for d in w.deals():
+        if not d.is_closed_as_of(w.now):
+            outcome["open"] += 1
+            continue
+        assert d.closed_at >= d.created_at  # a close before creation is only a bad record
+        outcome["won" if d.is_won else "lost"] += 1
+        same_day = d.closed_at.date() == d.created_at.date()
+        outcome["same_day"] += same_day
+        final = d.stage_path[-1]
+        assert final == (d.closed_at, "closedwon" if d.is_won else "closedlost")
+        if d.revision is not None:  # amounts are revised while the deal is open
+            assert d.created_at < d.revision.at < d.closed_at
+    assert min(outcome["won"], outcome["lost"], outcome["open"]) > 5, outcome
+    assert 0 < outcome["same_day"] < (outcome["won"] + outcome["lost"]) / 4, outcome
+
+
 # --- the default rules agree with the world -----------------------------------------------------
 
 
