@@ -275,6 +275,7 @@ class Settings:
     time_decay_half_life_days: float = 7
     default_attribution_model: str = "position_based"
     budget_path: Path | None = DEFAULT_BUDGET_PATH  # None: no budget (planned spend 0)
+    gross_margin: float = 0.75  # share of won revenue that is gross profit (ROMI)
     channel_rules: tuple[ChannelRule, ...] = CHANNEL_RULES
     lifecycle_stage_map: tuple[tuple[str, str, str], ...] = LIFECYCLE_STAGE_MAP
     channels: tuple[Channel, ...] = CHANNELS

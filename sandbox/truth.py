@@ -270,6 +270,21 @@ class OpportunityTruth:
     lead_at: datetime | None  # lead date of the earliest-lead person (w_shaped)
     eligible_touch_count: int
     credits: tuple[Credit, ...]
+    is_closed: bool = False  # as of now
+    closed_at: datetime | None = None  # the close instant, None while open
+    # the earliest-lead person (ties: the lowest person id) and their original channel; None
+    # when no person of the opportunity has a lead date (the opportunity is in no cohort)
+    lead_person_id: str | None = None
+    lead_channel: str | None = None
+
+    @property
+    def sourced_channel(self) -> str:
+        """The first-touch channel (``unattributed`` without an eligible touch)."""
+        return next(c.channel for c in self.credits if c.model == "first_touch")
+
+    @property
+    def days_to_close(self) -> float | None:
+        return None if self.closed_at is None else days_between(self.created_at, self.closed_at)
 
     def credits_of(self, model: str) -> list[Credit]:
         return [c for c in self.credits if c.model == model]
@@ -430,8 +445,10 @@ def bundle_truth(
                 opp_touches[t.touchpoint_id] = AttributionTouch(
                     t.touchpoint_id, t.at, t.channel, t.campaign_key or NO_CAMPAIGN
                 )
-        leads = [p.lead_at for p, _ in members if p.lead_at is not None]
-        lead_at = min(leads) if leads else None
+        leads = sorted((p.lead_at, p.person_id, p.original_channel) for p, _ in members
+                       if p.lead_at is not None)  # fmt: skip
+        lead_at, lead_person_id, lead_channel = leads[0] if leads else (None, None, None)
+        closed = deal.is_closed_as_of(now)
         credits = attribute(opp_touches.values(), deal.created_at, lead_at, settings)
         amount = deal.amount_as_of(now)
         day = clock.day(deal.created_at)
@@ -441,13 +458,17 @@ def bundle_truth(
             currency=deal.currency,
             amount=amount,
             amount_reporting=fx.convert(amount, deal.currency, day, settings.reporting_currency),
-            is_won=deal.is_won and deal.is_closed_as_of(now),
+            is_won=deal.is_won and closed,
             person_ids=tuple(p.person_id for p, _ in members),
             lead_at=lead_at,
             eligible_touch_count=sum(
                 1 for c in credits if c.model == MODELS[0] and c.touch_id is not None
             ),
             credits=tuple(credits),
+            is_closed=closed,
+            closed_at=deal.closed_at if closed else None,
+            lead_person_id=lead_person_id,
+            lead_channel=lead_channel,
         )
     return people, opportunity
 
@@ -596,6 +617,7 @@ _COST_COLUMNS = [
     ("attributed_won_revenue", "double"),
     ("pipeline_roi", "double"),
     ("roas", "double"),
+    ("romi", "double"),
 ]
 _MARKETING = [
     ("sourced_opportunities", "bigint"),
@@ -702,6 +724,37 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
         ("month", "campaign_key"),
         [("month", "date"), ("campaign_key", "varchar"), *_COST_COLUMNS],
     ),
+    "opportunity_velocity_monthly": (
+        ("month", "channel"),
+        [
+            ("month", "date"),
+            ("channel", "varchar"),
+            ("is_month_total", "boolean"),
+            ("opportunities", "bigint"),
+            ("closed_opportunities", "bigint"),
+            ("won_opportunities", "bigint"),
+            ("lost_opportunities", "bigint"),
+            ("won_revenue", "double"),
+            ("win_rate", "double"),
+            ("avg_won_amount", "double"),
+            ("median_days_to_close_won", "double"),
+            ("avg_days_to_close_won", "double"),
+            ("pipeline_velocity", "double"),
+        ],
+    ),
+    "lead_to_booking_monthly": (
+        ("cohort_month", "channel"),
+        [
+            ("cohort_month", "date"),
+            ("channel", "varchar"),
+            ("leads", "bigint"),
+            ("booked_people", "bigint"),
+            ("booked_opportunities", "bigint"),
+            ("bookings", "double"),
+            ("lead_to_booking_rate", "double"),
+            ("median_days_lead_to_booking", "double"),
+        ],
+    ),
     "budget_vs_actual_monthly": (
         ("month", "channel"),
         [
@@ -725,7 +778,8 @@ AUX_TABLES: dict[str, list[str]] = {
     ],
     "opportunities": [
         "opportunity_id", "created_at", "month", "currency", "amount", "amount_reporting",
-        "is_won", "person_ids", "lead_at", "eligible_touch_count",
+        "is_won", "person_ids", "lead_at", "eligible_touch_count", "is_closed", "closed_at",
+        "sourced_channel", "lead_person_id", "lead_channel",
     ],
     "opportunity_credits": [
         "opportunity_id", "attribution_model", "touchpoint_id", "touched_at", "channel",
@@ -734,8 +788,16 @@ AUX_TABLES: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+#: the channel of opportunity_velocity_monthly's month-total row (no channel is named so)
+ALL_CHANNELS = "all"
+
+
 def _div(a: float, b: float) -> float | None:
     return None if b == 0 else a / b
+
+
+def _mean(values: array | list) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 @dataclass
@@ -749,8 +811,15 @@ class _Aggregates:
     attribution: dict[tuple[date, str, str, str], list[float]] = field(default_factory=dict)
     marketing: dict[tuple[date, str], list[float]] = field(default_factory=dict)
     pipeline: dict[date, list[float]] = field(default_factory=dict)
+    # (month, sourced channel | ALL_CHANNELS) -> [opportunities, closed, won, lost, won revenue]
+    velocity: dict[tuple[date, str], list[float]] = field(default_factory=dict)
+    days_to_close_won: dict[tuple[date, str], array] = field(default_factory=dict)
+    # (cohort month, original channel) -> [booked people, booked opportunities, bookings]
+    bookings: dict[tuple[date, str], list[float]] = field(default_factory=dict)
+    days_to_booking: dict[tuple[date, str], array] = field(default_factory=dict)
 
-    def add_person(self, p: PersonTruth) -> None:
+    def add_person(self, p: PersonTruth, booked: bool = False) -> None:
+        """``booked``: the person is associated with at least one won opportunity."""
         clock = self.clock
         months: dict[str, date] = {}
         for i, stage in enumerate(CANONICAL_STAGES):
@@ -767,6 +836,8 @@ class _Aggregates:
         if lead_at is None:
             return
         cohort = (months["lead"], p.original_channel)
+        if booked:
+            self.bookings.setdefault(cohort, [0, 0, 0.0])[0] += 1
         counts = self.cohorts.setdefault(cohort, [0] * 5)
         for i, stage in enumerate(CANONICAL_STAGES):
             if stage in p.entries:
@@ -782,6 +853,16 @@ class _Aggregates:
     def add_opportunity(self, o: OpportunityTruth) -> None:
         month = self.clock.month(o.created_at)
         won = o.amount_reporting if o.is_won else 0.0
+        self._add_velocity(o, month, won)
+        if o.is_won and o.lead_at is not None:
+            # a booking belongs to the cohort and original channel of the earliest-lead person
+            cohort = (self.clock.month(o.lead_at), o.lead_channel)
+            acc = self.bookings.setdefault(cohort, [0, 0, 0.0])
+            acc[1] += 1
+            acc[2] += o.amount_reporting
+            self.days_to_booking.setdefault(cohort, array("d")).append(
+                days_between(o.lead_at, o.closed_at)
+            )
         for c in o.credits:
             if c.credit == 0:
                 continue
@@ -820,7 +901,71 @@ class _Aggregates:
             acc[8] += o.amount_reporting
             acc[9] += won
 
+    def _add_velocity(self, o: OpportunityTruth, month: date, won: float) -> None:
+        if o.closed_at is not None and o.closed_at < o.created_at:
+            return  # a close before creation: a bad record, left out of velocity entirely
+        for key in ((month, o.sourced_channel), (month, ALL_CHANNELS)):
+            acc = self.velocity.setdefault(key, [0, 0, 0, 0, 0.0])
+            acc[0] += 1
+            acc[1] += o.is_closed
+            acc[2] += o.is_won
+            acc[3] += o.is_closed and not o.is_won
+            acc[4] += won
+            if o.is_won:
+                self.days_to_close_won.setdefault(key, array("d")).append(o.days_to_close)
+
     # -- tables --
+
+    def opportunity_velocity_monthly(self) -> list[dict]:
+        out = []
+        for key, (opps, closed, won, lost, revenue) in sorted(self.velocity.items()):
+            days = self.days_to_close_won.get(key, array("d"))
+            win_rate = _div(won, closed)
+            avg_won = _div(revenue, won)
+            avg_days = _mean(days)
+            factors = (win_rate, avg_won, avg_days)
+            velocity = (
+                None
+                if any(f is None for f in factors) or avg_days == 0
+                else opps * win_rate * avg_won / avg_days
+            )
+            out.append(
+                {
+                    "month": key[0],
+                    "channel": key[1],
+                    "is_month_total": key[1] == ALL_CHANNELS,
+                    "opportunities": opps,
+                    "closed_opportunities": closed,
+                    "won_opportunities": won,
+                    "lost_opportunities": lost,
+                    "won_revenue": revenue,
+                    "win_rate": win_rate,
+                    "avg_won_amount": avg_won,
+                    "median_days_to_close_won": statistics.median(days) if days else None,
+                    "avg_days_to_close_won": avg_days,
+                    "pipeline_velocity": velocity,
+                }
+            )
+        return out
+
+    def lead_to_booking_monthly(self) -> list[dict]:
+        out = []
+        for key, counts in sorted(self.cohorts.items()):
+            booked_people, booked_opps, bookings = self.bookings.get(key, [0, 0, 0.0])
+            days = self.days_to_booking.get(key)
+            out.append(
+                {
+                    "cohort_month": key[0],
+                    "channel": key[1],
+                    "leads": counts[0],
+                    "booked_people": booked_people,
+                    "booked_opportunities": booked_opps,
+                    "bookings": bookings,
+                    "lead_to_booking_rate": _div(booked_people, counts[0]),
+                    "median_days_lead_to_booking": statistics.median(days) if days else None,
+                }
+            )
+        return out
 
     def funnel_daily(self) -> list[dict]:
         out = []
@@ -896,6 +1041,7 @@ def _cost_rows(
     entered: dict[tuple[date, str], list[int]],
     attributed: dict[tuple[date, str], list[float]],
     model: str,
+    gross_margin: float,
 ) -> list[dict]:
     out = []
     for key in sorted(set(spend) | set(entered) | set(attributed)):
@@ -913,6 +1059,7 @@ def _cost_rows(
                 "attributed_won_revenue": won,
                 "pipeline_roi": _div(pipe, s),
                 "roas": _div(won, s),
+                "romi": _div(won * gross_margin - s, s),
             }
         )
         out.append(row)
@@ -944,8 +1091,10 @@ def compute_truth(
     fx = recorded_fx(world)
     agg = _Aggregates(settings, clock)
     for people, opportunity in iter_truth(world, settings, fx):
+        # a person's opportunities are those of their own company bundle
+        booked = set(opportunity.person_ids) if opportunity and opportunity.is_won else set()
         for p in people:
-            agg.add_person(p)
+            agg.add_person(p, booked=p.person_id in booked)
             if on_person is not None:
                 on_person(p)
         if opportunity is not None:
@@ -1011,12 +1160,24 @@ def compute_truth(
             for c in settings.channels
         ],
         "cost_per_stage_channel_monthly": _cost_rows(
-            "channel", spend_channel, entered_channel, attributed_channel, model
+            "channel",
+            spend_channel,
+            entered_channel,
+            attributed_channel,
+            model,
+            settings.gross_margin,
         ),
         "cost_per_stage_campaign_monthly": _cost_rows(
-            "campaign_key", spend_campaign, agg.funnel_campaign, attributed_campaign, model
+            "campaign_key",
+            spend_campaign,
+            agg.funnel_campaign,
+            attributed_campaign,
+            model,
+            settings.gross_margin,
         ),
         "budget_vs_actual_monthly": budget_rows,
+        "opportunity_velocity_monthly": agg.opportunity_velocity_monthly(),
+        "lead_to_booking_monthly": agg.lead_to_booking_monthly(),
     }
     return Truth(settings, tables)
 
@@ -1096,6 +1257,11 @@ def write_truth(world: World, out_dir: Path | str, settings: Settings | None = N
                 "person_ids": o.person_ids,
                 "lead_at": o.lead_at,
                 "eligible_touch_count": o.eligible_touch_count,
+                "is_closed": o.is_closed,
+                "closed_at": o.closed_at,
+                "sourced_channel": o.sourced_channel,
+                "lead_person_id": o.lead_person_id,
+                "lead_channel": o.lead_channel,
             }
             writers["opportunities"].writerow([_cell(row[c]) for c in AUX_TABLES["opportunities"]])
             for c in o.credits:
@@ -1132,6 +1298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--half-life-days", type=float, default=Settings.time_decay_half_life_days)
     parser.add_argument("--model", default=Settings.default_attribution_model)
     parser.add_argument("--budget", type=Path, default=Settings.budget_path)
+    parser.add_argument("--gross-margin", type=float, default=Settings.gross_margin)
     parser.add_argument(
         "--systems", type=parse_systems, default=None,
         help="the world's systems, comma-separated (default: every registered one)",
@@ -1145,6 +1312,7 @@ def main(argv: list[str] | None = None) -> int:
         time_decay_half_life_days=args.half_life_days,
         default_attribution_model=args.model,
         budget_path=args.budget,
+        gross_margin=args.gross_margin,
     )
     truth = write_truth(world, args.out, settings)
     for name, rows in truth.tables.items():

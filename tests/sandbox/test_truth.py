@@ -533,3 +533,90 @@ def test_write_truth(tmp_path):
     budget = {(r["month"], r["channel"]) for r in truth.table("budget_vs_actual_monthly")}
     assert (date(2026, 12, 1), "events") in budget
     assert write_truth(world, tmp_path / "again").tables == truth.tables
+
+
+def test_opportunity_velocity(world_truth):
+    world, truth, _, opps = world_truth
+    rows = {(r["month"], r["channel"]): r for r in truth.table("opportunity_velocity_monthly")}
+    by_month = defaultdict(list)
+    for o in opps:
+        by_month[o.created_at.date().replace(day=1)].append(o)
+    assert {m for m, _ in rows} == set(by_month)
+    same_day = 0
+    for month, month_opps in by_month.items():
+        total = rows[month, "all"]
+        assert total["is_month_total"]
+        won = [o for o in month_opps if o.is_won]
+        closed = [o for o in month_opps if o.closed_at is not None and o.closed_at < world.now]
+        days = sorted((o.closed_at - o.created_at).total_seconds() / 86_400 for o in won)
+        same_day += sum(o.closed_at.date() == o.created_at.date() for o in closed)
+        assert total["opportunities"] == len(month_opps)
+        assert total["closed_opportunities"] == len(closed)
+        assert total["won_opportunities"] == len(won)
+        assert total["lost_opportunities"] == len(closed) - len(won)
+        assert total["won_revenue"] == pytest.approx(math.fsum(o.amount_reporting for o in won))
+        if not won:
+            assert total["avg_won_amount"] is None and total["pipeline_velocity"] is None
+            continue
+        middle = len(days) // 2
+        median = days[middle] if len(days) % 2 else (days[middle - 1] + days[middle]) / 2
+        assert total["median_days_to_close_won"] == pytest.approx(median)
+        assert total["avg_days_to_close_won"] == pytest.approx(sum(days) / len(days))
+        expected = (
+            len(month_opps) * (len(won) / len(closed))
+            * (total["won_revenue"] / len(won)) / (sum(days) / len(days))
+        )  # fmt: skip
+        assert total["pipeline_velocity"] == pytest.approx(expected)
+        channels = [r for (m, c), r in rows.items() if m == month and c != "all"]
+        assert not any(r["is_month_total"] for r in channels)
+        for column in ("opportunities", "closed_opportunities", "won_opportunities"):
+            assert sum(r[column] for r in channels) == total[column]
+        for r in channels:
+            assert r["won_opportunities"] + r["lost_opportunities"] == r["closed_opportunities"]
+            assert r["win_rate"] is None or 0 <= r["win_rate"] <= 1
+    assert same_day > 0
+
+
+def test_lead_to_booking(world_truth):
+    world, truth, people, opps = world_truth
+    rows = truth.table("lead_to_booking_monthly")
+    cohorts = {(r["cohort_month"], r["channel"]): r["leads"] for r in truth.table("funnel_cohorts")}
+    assert {(r["cohort_month"], r["channel"]): r["leads"] for r in rows} == cohorts
+    won = [o for o in opps if o.is_won]
+    booked = {p for o in won for p in o.person_ids}
+    assert sum(r["booked_people"] for r in rows) == sum(
+        1 for p in people if p.lead_at is not None and p.person_id in booked
+    )
+    assert sum(r["booked_opportunities"] for r in rows) == sum(o.lead_at is not None for o in won)
+    assert math.fsum(r["bookings"] for r in rows) == pytest.approx(
+        math.fsum(o.amount_reporting for o in won if o.lead_at is not None)
+    )
+    # the earliest-lead person decides the cohort: their lead date is the opportunity's lead_at
+    leads = {p.person_id: p for p in people}
+    for o in won:
+        if o.lead_at is not None:
+            person = leads[o.lead_person_id]
+            assert (
+                person.lead_at
+                == o.lead_at
+                == min(leads[i].lead_at for i in o.person_ids if leads[i].lead_at is not None)
+            )
+            assert o.lead_channel == person.original_channel
+    for r in rows:
+        assert r["lead_to_booking_rate"] == r["booked_people"] / r["leads"] <= 1
+        assert (r["median_days_lead_to_booking"] is None) == (r["booked_opportunities"] == 0)
+
+
+def test_romi_is_roas_less_spend_at_the_gross_margin():
+    world = World(4, 300)
+    for margin in (0.75, 0.4):
+        truth = compute_truth(world, Settings(budget_path=None, gross_margin=margin))
+        for name in ("cost_per_stage_channel_monthly", "cost_per_stage_campaign_monthly"):
+            rows = truth.table(name)
+            assert any(r["romi"] is not None and r["romi"] > -1 for r in rows)
+            for r in rows:
+                if r["spend"] == 0:
+                    assert r["romi"] is None
+                else:
+                    expected = (r["attributed_won_revenue"] * margin - r["spend"]) / r["spend"]
+                    assert r["romi"] == pytest.approx(expected)
