@@ -66,6 +66,11 @@
     * `email_is_an_address` {column}: an email that is not an address.
     * `stage_dates_in_order` {columns}: stage dates (in funnel order) with a later stage before
       an earlier one.
+    * `close_after_creation` {created, closed [, is_closed]}: a closed opportunity (the flag
+      column `is_closed` true, when given) whose close is before its creation. Kept and listed,
+      never removed: METRICS.md counts it in pipeline, attribution and lead to booking and
+      leaves it out of opportunity velocity only (int_opportunities_converted
+      `closes_before_creation`); the rules above would keep it out of staging. Warning.
     * `fx_rate_every_business_day` {day [, closing_days]}: a table-level correction of an FX
       source: a weekday with spend (the enabled ad platforms' days), inside the published range,
       without a rate, that is not a closing day (a seed of days).
@@ -242,6 +247,14 @@
                 'detail': "'lifecycle stage dates out of order: the monotone stage rule keeps the earliest path'"}]) }}
 {%- endmacro %}
 
+{% macro record_rule_close_after_creation(source_name, table_name, p) -%}
+    {%- set when = p['closed'] ~ ' < ' ~ p['created'] -%}
+    {%- if p.get('is_closed') -%}{%- set when = 'coalesce(' ~ p['is_closed'] ~ ', false) and ' ~ when -%}{%- endif -%}
+    {{ return([{'rule': 'close_after_creation', 'severity': 'warning', 'when': '(' ~ when ~ ')',
+                'detail': "'closed ' || " ~ _as_text(p['closed']) ~ " || ', before its creation ' || "
+                          ~ _as_text(p['created']) ~ " || ': kept in pipeline, left out of opportunity velocity'"}]) }}
+{%- endmacro %}
+
 {#
     A table-level correction: instead of `when`, `rows` is a query of (record_id, detail,
     load_id), one row per day that has no rate and is given the latest earlier one.
@@ -283,6 +296,7 @@
     {%- elif kind == 'condition' -%}{{ return(record_rule_condition(source_name, table_name, p)) }}
     {%- elif kind == 'email_is_an_address' -%}{{ return(record_rule_email_is_an_address(source_name, table_name, p)) }}
     {%- elif kind == 'stage_dates_in_order' -%}{{ return(record_rule_stage_dates_in_order(source_name, table_name, p)) }}
+    {%- elif kind == 'close_after_creation' -%}{{ return(record_rule_close_after_creation(source_name, table_name, p)) }}
     {%- elif kind == 'fx_rate_every_business_day' -%}{{ return(record_rule_fx_rate_every_business_day(source_name, table_name, p)) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(

@@ -2,7 +2,10 @@
     HubSpot deals in the conformed shape of the registry entity `opportunities` (unioned by
     int_opportunities_converted): one row per deal that is not archived (an archived deal is
     deleted in HubSpot, no longer an opportunity), as of the last load. The amount is in the
-    deal's currency; `is_won` is `hs_is_closed_won`.
+    deal's currency; `is_won` is `hs_is_closed_won`, `is_closed` is `hs_is_closed`. `closed_at`
+    is `closedate` of a closed deal only: on an open deal HubSpot's `closedate` is the expected
+    close date a salesperson typed, not a close (METRICS.md: open opportunities have no close
+    instant).
 #}
 with
 
@@ -30,7 +33,8 @@ conformed as (
         amount,
 
         -- timestamps
-        created_at
+        created_at,
+        case when is_closed then closed_at end as closed_at
 
     from deals
 
