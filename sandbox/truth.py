@@ -49,7 +49,7 @@ import statistics
 import sys
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -1081,9 +1081,14 @@ def compute_truth(
     *,
     on_person: Callable[[PersonTruth], None] | None = None,
     on_opportunity: Callable[[OpportunityTruth], None] | None = None,
+    served_closes: Mapping[int, datetime] | None = None,
 ) -> Truth:
     """Every certified table of the world as observed at ``world.now`` (one streaming pass),
-    counting only what the world's systems (``world.systems``) record."""
+    counting only what the world's systems (``world.systems``) record.
+
+    ``served_closes``: deal id -> the close instant the CRM served instead of the world's (the
+    bad record ``close_before_creation`` of ``sandbox/apis/hubspot.py``), so that the truth is
+    that of what the warehouse loaded."""
     settings = settings or Settings()
     if settings.default_attribution_model not in MODELS:
         raise ValueError(f"unknown attribution model {settings.default_attribution_model!r}")
@@ -1097,6 +1102,9 @@ def compute_truth(
             agg.add_person(p, booked=p.person_id in booked)
             if on_person is not None:
                 on_person(p)
+        served = (served_closes or {}).get(opportunity.opportunity_id) if opportunity else None
+        if served is not None:
+            opportunity = replace(opportunity, closed_at=served)
         if opportunity is not None:
             agg.add_opportunity(opportunity)
             if on_opportunity is not None:

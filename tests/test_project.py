@@ -67,3 +67,8 @@ def test_dbt_seeds_and_the_ground_truths_rules_state_the_same_defaults():
         (r.priority, r.match_field, r.match_type, r.match_value, r.channel)
         for r in rules.CHANNEL_RULES
     ]
+    from warehouse.settings import dbt_var
+
+    defaults = rules.Settings()
+    assert float(dbt_var("gross_margin")) == defaults.gross_margin
+    assert dbt_var("default_attribution_model") == defaults.default_attribution_model

@@ -105,7 +105,8 @@ def test_settings_table_holds_the_defaults(warehouse):
 
 def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
     """Every setting changed at once (EUR through the FX base, a non-UTC reporting zone, a
-    shorter lookback and half-life, another default model): still the ground truth."""
+    shorter lookback and half-life, another default model, another gross margin): still the
+    ground truth, velocity and lead to booking included."""
     warehouse = built_warehouse(**WORLDS[0])
     shutil.copy(warehouse.workdir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     settings = Settings(
@@ -114,6 +115,7 @@ def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
         attribution_lookback_days=30,
         time_decay_half_life_days=3,
         default_attribution_model="w_shaped",
+        gross_margin=0.6,
     )
     dbt(
         tmp_path,
@@ -124,13 +126,20 @@ def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
             "attribution_lookback_days": 30,
             "time_decay_half_life_days": 3,
             "default_attribution_model": settings.default_attribution_model,
+            "gross_margin": settings.gross_margin,
         },
     )
     assert read_table(tmp_path, "certified.warehouse_settings") == [
         settings_row(settings, warehouse.world)
     ]
     truth = compute_truth(warehouse.world, settings)
-    for table in (*PIPELINE_TABLES, "spend_daily", "budget_vs_actual_monthly"):
+    for table in (
+        *PIPELINE_TABLES,
+        "spend_daily",
+        "budget_vs_actual_monthly",
+        "opportunity_velocity_monthly",
+        "lead_to_booking_monthly",
+    ):
         assert_rows_equal(
             read_table(tmp_path, f"certified.{table}"),
             truth.table(table),

@@ -200,6 +200,26 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
         models = con.execute(
             "select count(distinct attribution_model) from certified.pipeline_attribution_monthly"
         ).fetchone()[0]
+        # velocity: one more won opportunity in one channel row (no longer won + lost = closed,
+        # no longer the month total); lead to booking: more booked people than leads in one
+        # cohort; cost per stage: one row's romi off by 0.5
+        con.execute(
+            "update certified.opportunity_velocity_monthly set won_opportunities = "
+            "won_opportunities + 1 where (month, channel) in (select month, channel from "
+            "certified.opportunity_velocity_monthly where not is_month_total "
+            "order by month, channel limit 1)"
+        )
+        con.execute(
+            "update certified.lead_to_booking_monthly set booked_people = leads + 1 "
+            "where (cohort_month, channel) in (select cohort_month, channel from "
+            "certified.lead_to_booking_monthly order by cohort_month, channel limit 1)"
+        )
+        con.execute(
+            "update certified.cost_per_stage_channel_monthly set romi = romi + 0.5 "
+            "where (month, channel) in (select month, channel from "
+            "certified.cost_per_stage_channel_monthly where spend > 0 "
+            "order by month, channel limit 1)"
+        )
     quality_env(path, previous=previous)
     results = validate([t for t in sorted(_certified())])
 
@@ -209,8 +229,20 @@ def test_certified_rules_fire_and_block(built_warehouse, warehouse_copy, quality
     assert failures(results["certified.budget_vs_actual_monthly"]) == {
         "actual equals spend_daily, per month and channel": 1
     }
-    for table in ("cost_per_stage_channel_monthly", "cost_per_stage_campaign_monthly"):
-        assert failures(results[f"certified.{table}"]) == {"spend equals spend_daily, per month": 1}
+    assert failures(results["certified.cost_per_stage_channel_monthly"]) == {
+        "spend equals spend_daily, per month": 1,
+        "romi is roas at the gross margin, less the spend": 1,
+    }
+    assert failures(results["certified.cost_per_stage_campaign_monthly"]) == {
+        "spend equals spend_daily, per month": 1
+    }
+    assert failures(results["certified.opportunity_velocity_monthly"]) == {
+        "counts add up": 1,
+        "channel rows add up to the month total": 1,
+    }
+    assert failures(results["certified.lead_to_booking_monthly"]) == {
+        "booked people within the cohort": 1
+    }
     # the doctored spend_daily row has no equal in ad_performance_daily any more
     assert failures(results["certified.ad_performance_daily"]) == {
         "rates follow from the counts": 1,

@@ -17,6 +17,7 @@ select
     attributed_pipeline,
     attributed_won_revenue,
     pipeline_roi,
-    roas
+    roas,
+    romi
 from {{ ref('fct_cost_per_stage_monthly') }}
 where dimension = 'campaign_key'

@@ -5,6 +5,7 @@
     a stage entry (period view: people whose entry into the stage falls in the month, implied
     entries included) or non-zero attributed pipeline or won revenue of the default attribution
     model (opportunities created in the month). Ratios are null when their denominator is 0.
+    `romi` = (attributed_won_revenue x var `gross_margin` - spend) / spend.
     The certified cost_per_stage_<channel|campaign>_monthly tables are its two halves.
 #}
 {%- set dimensions = [('channel', 'original_channel'), ('campaign_key', 'original_campaign_key')] -%}
@@ -121,5 +122,12 @@ select
     cast(case when spend = 0 then null else attributed_pipeline / spend end as double precision)
         as pipeline_roi,
     cast(case when spend = 0 then null else attributed_won_revenue / spend end as double precision)
-        as roas
+        as roas,
+    -- return on marketing investment: the gross profit of the attributed won revenue, less spend
+    cast(
+        case
+            when spend = 0 then null
+            else (attributed_won_revenue * {{ var('gross_margin') }} - spend) / spend
+        end as double precision
+    ) as romi
 from joined
