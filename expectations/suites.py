@@ -167,7 +167,6 @@ def parameters(enabled: list[str] | None = None) -> dict[str, str]:
     return {
         **metric_settings(),
         "plausible_date_floor": dbt_var("plausible_date_floor"),
-        "gross_margin": dbt_var("gross_margin"),
         "enabled_sources": ",".join(name for name in registry() if name in enabled),
         "spend_rows": spend_rows(enabled),
         "fx_rates": fx_rates(enabled),

@@ -98,6 +98,7 @@ METRIC_SETTINGS = (
     "attribution_lookback_days",
     "time_decay_half_life_days",
     "default_attribution_model",
+    "gross_margin",
 )
 
 

@@ -92,6 +92,7 @@ def settings_row(settings: Settings, world) -> dict:
         "attribution_lookback_days": settings.attribution_lookback_days,
         "time_decay_half_life_days": settings.time_decay_half_life_days,
         "default_attribution_model": settings.default_attribution_model,
+        "gross_margin": settings.gross_margin,
         "enabled_sources": ",".join(n for n in registry() if n in world.system_names),
     }
 

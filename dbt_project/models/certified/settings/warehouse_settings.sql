@@ -13,4 +13,5 @@ select
     cast({{ var("time_decay_half_life_days") }} as integer) as time_decay_half_life_days,
     cast('{{ var("default_attribution_model") }}' as {{ dbt.type_string() }})
         as default_attribution_model,
+    cast({{ var("gross_margin") }} as double precision) as gross_margin,
     cast('{{ enabled_sources() | join(",") }}' as {{ dbt.type_string() }}) as enabled_sources
