@@ -18,7 +18,6 @@ never retried: retrying cannot make a missing setting appear.
 import logging
 import os
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import dagster as dg
 import dlt
@@ -26,9 +25,8 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-from ingestion.destination import dataset_name, explain_warehouse_error, pipeline
+from ingestion.destination import explain_warehouse_error, pipeline
 from orchestration.warehouse_lock import WAREHOUSE_POOL
-from warehouse.settings import warehouse_target
 from warehouse.sources import Source, enabled_sources, source
 
 log = logging.getLogger(__name__)
@@ -66,20 +64,6 @@ def describe_source(name: str) -> dlt.sources.DltSource:
     raise RuntimeError(f"{name}: could not describe the source without its settings")
 
 
-class DescribedPipeline(dlt.Pipeline):
-    """What dagster-dlt reads of a pipeline to describe a source's assets (its name, dataset
-    and destination's name), without building one: ``dlt.pipeline()`` opens its working folder
-    and resolves its configuration, which every process that loads the definitions (the UI's
-    included) would pay once per source. The run builds the real pipeline (``pipeline(name)``)
-    and hands it to dagster-dlt with the source; nothing runs this one."""
-
-    def __init__(self, name: str) -> None:  # noqa: D107 - dlt.Pipeline.__init__ is not called
-        self.pipeline_name = f"marketing_{name}"
-        self.dataset_name = dataset_name(name)
-        self._destination = SimpleNamespace(destination_name=warehouse_target())
-        self._staging = None
-
-
 def uses_sandbox(name: str) -> bool:
     base_url = os.environ.get(f"SOURCES__{name.upper()}__BASE_URL", "")
     return base_url.startswith(("http://127.0.0.1", "http://localhost"))
@@ -88,7 +72,7 @@ def uses_sandbox(name: str) -> bool:
 def _build_assets(name: str) -> dg.AssetsDefinition:
     @dlt_assets(
         dlt_source=describe_source(name),
-        dlt_pipeline=DescribedPipeline(name),
+        dlt_pipeline=pipeline(name),
         name=f"load_{name}",
         dagster_dlt_translator=RawTranslator(),  # decides keys and the group
         pool=WAREHOUSE_POOL,
