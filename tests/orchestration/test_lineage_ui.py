@@ -357,9 +357,9 @@ def test_lineage_pages_draw_the_graph(webserver, graph, tmp_path):
             "name": "certified",
             "path": f"/locations/{repo_path}/asset-groups/certified/lineage",
             "graphText": certified,
-            # tall enough for the nine certified tables at the zoom the page opens with: the
-            # graph draws only the nodes in view
-            "viewport": {"width": 2000, "height": 2800},
+            # tall enough for every certified table (fourteen) at the zoom the page opens with:
+            # the graph draws only the nodes in view
+            "viewport": {"width": 2400, "height": 4400},
         },
     ]
     for page in pages:
