@@ -22,7 +22,6 @@ unknown); a null key or a bad date is a warning (the record is left out, named).
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -31,6 +30,7 @@ from typing import Any
 
 import dlt
 from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.common.time import ensure_pendulum_datetime
 from dlt.extract.items_transform import YieldMapItem
 from dlt.extract.resource import DltResource
 
@@ -151,8 +151,6 @@ def _is_calendar(text: str) -> bool:
     else:
         return True
     try:
-        from dlt.common.time import ensure_pendulum_datetime
-
         ensure_pendulum_datetime(text)
     except Exception:  # noqa: BLE001 - any parse failure means the same: not a date
         return False
@@ -169,9 +167,8 @@ def value_problem(data_type: str, value: Any) -> tuple[str, str] | None:
         if isinstance(value, str) and not _is_calendar(value):
             return RULE_DATE, f"{_shown(value)} is not a calendar date"
         return None
-    number: Decimal | None
     if isinstance(value, (int, float, Decimal)):
-        number = Decimal(value) if not isinstance(value, Decimal) else value
+        number = Decimal(value)
     elif isinstance(value, str):
         try:
             number = Decimal(value.strip())
@@ -185,8 +182,6 @@ def value_problem(data_type: str, value: Any) -> tuple[str, str] | None:
         return RULE_FITS, f"{_shown(value)} does not fit DECIMAL(38,9)"
     if data_type == "bigint" and abs(number) >= BIGINT_LIMIT:
         return RULE_FITS, f"{_shown(value)} does not fit a 64-bit integer"
-    if data_type == "double" and isinstance(value, float) and not math.isfinite(value):
-        return RULE_FINITE, f"{_shown(value)} is not a finite number"
     return None
 
 
@@ -205,6 +200,7 @@ def _diverter(source: str, resource: DltResource):
     key = primary_key(resource)
     normalized_key = [_naming.normalize_identifier(k) for k in key]
     id_columns = _record_id_columns(source, table, key)
+    typed_columns = _typed_columns(resource)  # the resource's hints, read once, not per record
 
     def problems(named: dict[str, Any]) -> list[tuple[str, str, str]]:
         """(rule, field, what is wrong) for each reason the record cannot be loaded."""
@@ -213,7 +209,7 @@ def _diverter(source: str, resource: DltResource):
         if missing:
             detail = f"{', '.join(missing)} is null: the record cannot be merged on {key}"
             found.append((RULE_NULL_KEY, missing[0], detail))
-        for column, data_type in _typed_columns(resource).items():
+        for column, data_type in typed_columns.items():
             problem = value_problem(data_type, named.get(column))
             if problem:
                 found.append((problem[0], column, f"{column}: {problem[1]}"))
