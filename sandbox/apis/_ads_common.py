@@ -248,81 +248,35 @@ def rows(
     return out
 
 
+#: each bad record an ad platform serves: what is wrong, of campaign {campaign} and day {day}
+#: (the day the record copies), and the day its id names when it is not that one
+_BAD_RECORD_DETAILS = (
+    ("negative_spend", "campaign {campaign} on {day} is served with a negative cost", None),
+    ("null_id", "an extra row for {day} (a copy of campaign {campaign}) has no campaign id", None),
+    ("unknown_currency",
+     "campaign {campaign} on {day} is served in currency " + UNKNOWN_CURRENCY, None),
+    ("implausible_amount", f"campaign {{campaign}} on {{day}} costs {IMPLAUSIBLE_COST:g}", None),
+    ("non_finite_number", "campaign {campaign} on {day} costs NaN", None),
+    ("impossible_date",
+     "an extra row of campaign {campaign} (a copy of {day}) is dated " + IMPOSSIBLE_DAY,
+     IMPOSSIBLE_DAY),
+    ("future_date", "campaign {campaign} has a row dated {day}, after the account's today", None),
+)  # fmt: skip
+
+
 def bad_records(world: World, kinds: frozenset[str], platform: str) -> list[BadRecord]:
     """The bad records the platform serves under the plan (what a quarantine must name)."""
     plan = _plan(world, kinds, platform)
     out = []
-    if plan.negative_spend:
-        c, d = plan.negative_spend
-        out.append(
-            BadRecord(
-                platform,
-                TABLE,
-                f"{c.campaign_id}:{d}",
-                "negative_spend",
-                f"campaign {c.campaign_id} on {d} is served with a negative cost",
-            )
-        )
-    if plan.null_id:
-        c, d = plan.null_id
-        out.append(
-            BadRecord(
-                platform,
-                TABLE,
-                None,
-                "null_id",
-                f"an extra row for {d} (a copy of campaign {c.campaign_id}) has no campaign id",
-            )
-        )
-    if plan.unknown_currency:
-        c, d = plan.unknown_currency
-        out.append(
-            BadRecord(
-                platform,
-                TABLE,
-                f"{c.campaign_id}:{d}",
-                "unknown_currency",
-                f"campaign {c.campaign_id} on {d} is served in currency {UNKNOWN_CURRENCY}",
-            )
-        )
-    for kind, what in (
-        ("implausible_amount", f"costs {IMPLAUSIBLE_COST:g}"),
-        ("non_finite_number", "costs NaN"),
-    ):
-        if target := getattr(plan, kind):
-            c, d = target
-            out.append(
-                BadRecord(
-                    platform,
-                    TABLE,
-                    f"{c.campaign_id}:{d}",
-                    kind,
-                    f"campaign {c.campaign_id} on {d} {what}",
-                )  # fmt: skip
-            )
-    if plan.impossible_date:
-        c, d = plan.impossible_date
-        out.append(
-            BadRecord(
-                platform,
-                TABLE,
-                f"{c.campaign_id}:{IMPOSSIBLE_DAY}",
-                "impossible_date",
-                f"an extra row of campaign {c.campaign_id} (a copy of {d}) is dated "
-                f"{IMPOSSIBLE_DAY}",
-            )  # fmt: skip
-        )
-    if plan.future_date:
-        c, d = plan.future_date
-        out.append(
-            BadRecord(
-                platform,
-                TABLE,
-                f"{c.campaign_id}:{d}",
-                "future_date",
-                f"campaign {c.campaign_id} has a row dated {d}, after the account's today",
-            )
-        )
+    for kind, detail, served_day in _BAD_RECORD_DETAILS:
+        target = getattr(plan, kind)
+        if target is None:
+            continue
+        c, d = target
+        # a null-id record has no id; the others are named `<campaign id>:<day as served>`
+        record_id = None if kind == "null_id" else f"{c.campaign_id}:{served_day or d}"
+        text = detail.format(campaign=c.campaign_id, day=d)
+        out.append(BadRecord(platform, TABLE, record_id, kind, text))
     return out
 
 
