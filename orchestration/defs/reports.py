@@ -7,9 +7,11 @@ files in ``reports/build``, which any static web server can serve.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +55,22 @@ class SiteBuild:
     build_seconds: float
 
 
-def build_site(certified_file: Path, reports_dir: Path = REPORTS_DIR) -> SiteBuild:
-    """Load the certified file into the Evidence project and build the static site."""
+#: a line of npm's output that says which phase a step is in (Evidence's sources, vite's bundles);
+#: the rest (file sizes, hints) goes to the error message only when a step fails
+_PROGRESS_LINE = re.compile(r"⚠|✖|\[Processing\]|^vite v|✓ \d+ modules|✓ built in|Wrote site")
+
+
+def build_site(
+    certified_file: Path,
+    reports_dir: Path = REPORTS_DIR,
+    progress: Callable[[str], None] | None = None,
+) -> SiteBuild:
+    """Load the certified file into the Evidence project and build the static site.
+
+    The build takes minutes; ``progress`` (the asset's log, the demo's console) is told each
+    phase as npm reaches it, with the seconds since the step started.
+    """
+    say = progress or (lambda _message: None)
     certified_file = Path(certified_file).resolve()
     if not certified_file.is_file():
         raise FileNotFoundError(
@@ -64,18 +80,23 @@ def build_site(certified_file: Path, reports_dir: Path = REPORTS_DIR) -> SiteBui
     if shutil.which("npm") is None:
         raise RuntimeError("reports: npm is not installed; the Evidence site needs Node.js 18+")
     if not (reports_dir / "node_modules" / "@evidence-dev" / "evidence").is_dir():
-        _npm(reports_dir, ["install", "--no-audit", "--no-fund"], {})
+        say("reports: installing the Evidence site's Node.js packages (npm install)")
+        _npm(reports_dir, ["install", "--no-audit", "--no-fund"], {}, say)
     # Evidence joins the file name onto the source's folder, so it must be relative to it
     source_dir = reports_dir / "sources" / "certified"
     env = {"EVIDENCE_SOURCE__certified__filename": os.path.relpath(certified_file, source_dir)}
     started = time.monotonic()
-    _npm(reports_dir, ["run", "sources"], env)
+    say(f"reports: copying the certified tables out of {certified_file.name} (npm run sources)")
+    _npm(reports_dir, ["run", "sources"], env, say)
     _write_empty_sources(reports_dir, certified_file)
     sourced = time.monotonic()
-    _npm(reports_dir, ["run", "build"], env)
+    say(f"reports: sources done in {sourced - started:.0f} s; rendering the pages (npm run build)")
+    _npm(reports_dir, ["run", "build"], env, say)
     built = time.monotonic()
     site = reports_dir / "build"
-    return SiteBuild(site, site_pages(site), sourced - started, built - sourced)
+    pages = site_pages(site)
+    say(f"reports: {len(pages)} pages built in {built - sourced:.0f} s")
+    return SiteBuild(site, pages, sourced - started, built - sourced)
 
 
 def _write_empty_sources(reports_dir: Path, certified_file: Path) -> None:
@@ -122,17 +143,34 @@ def npm_env(extra: dict[str, str], environ: dict[str, str] | None = None) -> dic
     return {**subprocess_env(NPM_ENV, environ), **_QUIET_ENV, **extra}
 
 
-def _npm(reports_dir: Path, args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(
+def _npm(
+    reports_dir: Path,
+    args: list[str],
+    env: dict[str, str],
+    say: Callable[[str], None] = lambda _message: None,
+) -> None:
+    """Run npm, passing its phase lines to `say` as they come; all of its output is kept for
+    the error message when it fails."""
+    started = time.monotonic()
+    lines: list[str] = []
+    with subprocess.Popen(
         ["npm", *args],
         cwd=reports_dir,
         env=npm_env(env),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-    )
-    output = result.stdout + result.stderr
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if _PROGRESS_LINE.search(line):
+                say(f"reports: npm {args[-1]} {time.monotonic() - started:4.0f} s: {line.strip()}")
+        returncode = process.wait()
+    output = "".join(lines)
     # `evidence sources` reports a failed source and still exits 0
-    if result.returncode != 0 or "Error connecting to datasource" in output:
+    if returncode != 0 or "Error connecting to datasource" in output:
         raise RuntimeError(f"reports: npm {' '.join(args)} failed:\n{output[-4000:]}")
 
 
@@ -144,8 +182,7 @@ def _npm(reports_dir: Path, args: list[str], env: dict[str, str]) -> None:
     description="The Evidence report pages, built as a static site in reports/build.",
 )
 def reports_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    build = build_site(certified_path())
-    context.log.info(f"built {len(build.pages)} pages in {build.build_seconds:.0f} s")
+    build = build_site(certified_path(), progress=context.log.info)
     return dg.MaterializeResult(
         metadata={
             "pages": dg.MetadataValue.json(build.pages),

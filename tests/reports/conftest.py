@@ -36,6 +36,8 @@ class PublishedWorld:
 class Site:
     build: SiteBuild
     base_url: str
+    #: what the build said while it ran (its progress)
+    progress: list[str]
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +76,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def site(published_world, tmp_path_factory) -> Site:
     project = _scratch_project(tmp_path_factory.mktemp("reports-site") / "reports")
-    build = build_site(published_world.certified_file, project)
+    progress: list[str] = []
+    build = build_site(published_world.certified_file, project, progress=progress.append)
     print(
         f"\nreports site: sources {build.sources_seconds:.1f} s, "
         f"build {build.build_seconds:.1f} s, pages {build.pages}"
@@ -84,7 +87,7 @@ def site(published_world, tmp_path_factory) -> Site:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(build, f"http://127.0.0.1:{server.server_address[1]}")
+        yield Site(build, f"http://127.0.0.1:{server.server_address[1]}", progress)
     finally:
         server.shutdown()
         server.server_close()

@@ -88,6 +88,15 @@ def test_the_site_has_every_page(site):
     assert site.build.build_seconds > 0
 
 
+def test_the_site_build_says_what_it_does_as_it_goes(site):
+    """Minutes of npm with nothing printed read as a hang: each phase is told as it starts."""
+    said = "\n".join(site.progress)
+    assert "npm run sources" in said
+    assert "npm run build" in said
+    assert re.search(r"npm build +\d+ s: vite v", said), said  # vite's bundles, with the time
+    assert f"{len(site.build.pages)} pages built in" in said
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_renders_offline_without_errors(browsed, path):
     page = browsed[path]
