@@ -27,7 +27,7 @@ from dagster_dbt import (
 from ingestion.destination import explain_warehouse_message
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
 from orchestration.warehouse_lock import WAREHOUSE_POOL
-from warehouse.settings import DBT_ENV, only_environment, subprocess_env, warehouse_path
+from warehouse.settings import DBT_ENV, only_environment, subprocess_env
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -65,8 +65,12 @@ translator = WarehouseTranslator(settings=DagsterDbtTranslatorSettings(enable_as
     pool=WAREHOUSE_POOL,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # the profile reads the warehouse path from the environment, like the loads do
-    os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
+    # the profile reads the warehouse path from the environment as the loads do (a relative
+    # path from the project folder, none for the default): passed on as set, so the profile
+    # renders as it did for the parse that made the manifest, and dbt parses only what changed
+    # (a profile rendered differently costs a full parse on every run)
+    if not os.environ.get("WAREHOUSE_PATH"):
+        os.environ.pop("WAREHOUSE_PATH", None)
     # the enabled sources, as one var per source (the manifest was parsed with the same); dbt
     # sees only its part of the environment (dagster-dbt hands its subprocess os.environ)
     with only_environment(subprocess_env(DBT_ENV)):
