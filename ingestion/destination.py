@@ -14,6 +14,7 @@ import dlt
 
 from warehouse.settings import (
     DESTINATIONS,
+    duckdb_settings,
     pipelines_dir,
     postgres_url,
     warehouse_path,
@@ -40,7 +41,12 @@ def destination(name: str | None = None):
     path.parent.mkdir(parents=True, exist_ok=True)
     # jsonl load files: DuckDB reads them natively, several times faster than dlt's default
     # INSERT statements (measured in benchmarks/load_bench.py)
-    return dlt.destinations.duckdb(str(path), preferred_loader_file_format="jsonl")
+    # with DuckDB's limits (WAREHOUSE_MEMORY_LIMIT...): merging a large load package spills to
+    # disk instead of growing past them
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    credentials = DuckDbCredentials(str(path), global_config=duckdb_settings())
+    return dlt.destinations.duckdb(credentials, preferred_loader_file_format="jsonl")
 
 
 def pipeline(

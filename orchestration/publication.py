@@ -51,7 +51,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.settings import certified_path, redact, warehouse_path
+from warehouse.settings import apply_duckdb_settings, certified_path, redact, warehouse_path
 from warehouse.sources import enabled_sources, source
 
 SCHEMA = "certified"
@@ -148,7 +148,7 @@ def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
 
 def fingerprints(relations: Iterable[str], warehouse: Path | None = None) -> dict[str, str | None]:
     """:func:`fingerprint` of each relation, in one connection to the warehouse."""
-    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse or warehouse_path()))) as con:
         return {r: fingerprint(con, r) for r in relations}
 
 
@@ -190,7 +190,7 @@ def _row_counts(
 def record_checks(run_id: str, outcomes: Iterable[CheckOutcome], warehouse: Path | None = None):
     """Append check results to the run's log (and open the run's row if it is the first)."""
     outcomes = list(outcomes)
-    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse or warehouse_path()))) as con:
         con.execute(_LOG_DDL)
         _open_run(con, run_id)
         for o in outcomes:
@@ -210,7 +210,7 @@ def record_attempt(
     run_id: str, status: str, reason: str | None = None, warehouse: Path | None = None
 ) -> None:
     """Set the run's status (``checking``, ``refused`` or ``published``) in the log."""
-    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse or warehouse_path()))) as con:
         con.execute(_LOG_DDL)
         _open_run(con, run_id)
         _refresh_run(con, run_id)
@@ -254,7 +254,7 @@ def _refresh_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def blocking_failures(run_id: str, warehouse: Path | None = None) -> list[tuple[str, str, str]]:
     """(asset, check, detail) of every failed blocking check recorded for the run."""
-    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse or warehouse_path()))) as con:
         con.execute(_LOG_DDL)
         return con.execute(
             f"select asset, check_name, coalesce(detail, '') from {AUDIT_SCHEMA}.publication_checks"
@@ -380,7 +380,7 @@ def publish(run_id: str, warehouse: Path | None = None, target: Path | None = No
     failures = blocking_failures(run_id, warehouse)
     if failures:
         _refuse(run_id, warehouse, [f"{a}: {c} failed ({d})" for a, c, d in failures])
-    with duckdb.connect(str(warehouse)) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse))) as con:
         con.execute(_LOG_DDL)
         approved, reasons = unproven(con)
     if reasons:
@@ -409,7 +409,7 @@ def _swap_in(run_id: str, warehouse: Path, target: Path, approved: dict[str, str
     for stale in target.parent.glob(f".{target.name}.*.tmp*"):
         stale.unlink()  # left by a run killed while publishing
     tmp = target.parent / f".{target.name}.{run_id}.tmp"
-    with duckdb.connect(str(tmp)) as con:
+    with apply_duckdb_settings(duckdb.connect(str(tmp))) as con:
         here = con.execute("select current_database()").fetchone()[0]
         con.execute(f"attach '{warehouse}' as working (read_only)")
         tables = certified_tables(con, catalog="working")

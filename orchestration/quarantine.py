@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.settings import warehouse_path
+from warehouse.settings import apply_duckdb_settings, warehouse_path
 
 RELATION = "quarantine.quarantine_records"
 
@@ -14,7 +14,7 @@ RELATION = "quarantine.quarantine_records"
 def quarantine_summary(warehouse: Path | None = None, examples: int = 3) -> list[dict]:
     """One row per (source, table, rule, severity) of quarantined records, with a few ids."""
     # not read_only: the run's other steps in this process have the warehouse open to write
-    with duckdb.connect(str(warehouse or warehouse_path())) as con:
+    with apply_duckdb_settings(duckdb.connect(str(warehouse or warehouse_path()))) as con:
         rows = con.execute(
             f"""
             select source, table_name, rule, severity, count(*) as records,

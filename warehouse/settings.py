@@ -4,6 +4,10 @@
   every source loads into and dbt builds in (the working copy);
 * ``CERTIFIED_PATH`` (beside it, ``certified.duckdb``): the published certified tables;
 * ``DLT_PIPELINES_DIR`` (beside it): dlt's state and pending loads;
+* ``WAREHOUSE_MEMORY_LIMIT`` (default ``4GB``), ``WAREHOUSE_THREADS`` (default: DuckDB's, one
+  per core) and ``WAREHOUSE_TEMP_DIRECTORY`` (default: DuckDB's, ``<warehouse>.tmp``): DuckDB's
+  limits for every connection that writes the warehouse (dbt through its profile, the loads,
+  the quarantine and the publication); see :func:`duckdb_settings`;
 * ``WAREHOUSE_TARGET`` (default ``duckdb``): the one switch that chooses the warehouse for the
   loads (dlt's destination), dbt (the profile's target) and Great Expectations: ``duckdb`` or
   ``postgres`` (the portability target). Postgres is ``WAREHOUSE_POSTGRES_URL``
@@ -66,6 +70,35 @@ def certified_path() -> Path:
 def pipelines_dir() -> Path:
     """dlt's working folder (state, pending packages), beside the warehouse by default."""
     return project_path("DLT_PIPELINES_DIR", warehouse_path().parent / "dlt_pipelines")
+
+
+#: DuckDB's memory limit when ``WAREHOUSE_MEMORY_LIMIT`` is not set
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB's limits for the warehouse, as ``SET`` names and values.
+
+    ``memory_limit`` bounds DuckDB's buffer pool: beyond it, sorts, joins and aggregates spill
+    to ``temp_directory`` (slower, on disk) instead of growing; an operator that cannot spill
+    fails with an out-of-memory error naming the limit. ``threads`` trades speed for memory
+    (each thread holds its own buffers). dbt's profile reads the same settings, with the same
+    defaults (profiles.yml), so a model and a load see the same limits.
+    """
+    settings = {"memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT}
+    if os.environ.get("WAREHOUSE_THREADS"):
+        settings["threads"] = os.environ["WAREHOUSE_THREADS"]
+    if os.environ.get("WAREHOUSE_TEMP_DIRECTORY"):
+        settings["temp_directory"] = str(project_path("WAREHOUSE_TEMP_DIRECTORY", Path()))
+    return settings
+
+
+def apply_duckdb_settings(con: Any) -> Any:
+    """Set :func:`duckdb_settings` on a DuckDB connection (the instance its file shares in this
+    process); returns the connection."""
+    for name, value in duckdb_settings().items():
+        con.execute(f"SET {name} = '{value}'")
+    return con
 
 
 def warehouse_target() -> str:
@@ -153,7 +186,7 @@ _BASE_ENV = (
 #: dbt's own: its settings, Python's, the warehouse the profile reads and Postgres's settings
 DBT_ENV = (
     r"DBT_\w+|PYTHON\w*|VIRTUAL_ENV|MF_\w+"
-    r"|WAREHOUSE_(?:PATH|TARGET|AS_OF)|PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SSLMODE|SSLROOTCERT)"
+    r"|WAREHOUSE_(?:PATH|TARGET|AS_OF|MEMORY_LIMIT|THREADS|TEMP_DIRECTORY)|PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SSLMODE|SSLROOTCERT)"
 )
 #: npm's and Evidence's own
 NPM_ENV = r"NODE_\w+|NPM_CONFIG_\w+|npm_config_\w+|EVIDENCE_\w+"
