@@ -24,6 +24,30 @@ from sandbox.truth import Truth, compute_truth
 from sandbox.world import World
 from tests.support.pipeline import dbt, load_world, read_table
 
+#: the slowest test files first (setup and call times of a CI run, 2 workers): xdist hands each
+#: worker one file at a time in this order (``--no-loadscope-reorder``), so the long ones start
+#: at once and the short ones fill in around them, instead of a long one starting last and
+#: leaving the other worker idle; files not listed keep their order, after these
+SLOWEST_FIRST = (
+    "tests/orchestration/test_bad_input.py",
+    "tests/orchestration/test_source_subsets.py",
+    "tests/dbt_project/test_incremental.py",
+    "tests/reports/test_site.py",
+    "tests/dbt_project/test_pipeline_known_answers.py",
+    "tests/orchestration/test_recovery.py",
+    "tests/dbt_project/test_postgres_portability.py",
+    "tests/dbt_project/test_known_answers_more_seeds.py",
+    "tests/dbt_project/test_funnel_known_answers.py",
+    "tests/dbt_project/test_velocity_known_answers.py",
+    "tests/ingestion/test_interrupted_load.py",
+    "tests/dbt_project/test_hand_worked.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
 
 @dataclass
 class BuiltWarehouse:
