@@ -17,6 +17,7 @@ is not run a third time here.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class Published:
     workdir: Path
     truth: Truth
     output: str
+    #: what the run changed in the checkout's own files (`git status`), when it built the site
+    checkout_changes: set[str] | None = None
 
     def table(self, relation: str) -> list[dict]:
         with duckdb.connect(str(self.workdir / "certified.duckdb"), read_only=True) as con:
@@ -61,11 +64,31 @@ def published(request, tmp_path_factory) -> Published:
         env = source_env(server.base_urls, server.credentials, world)
         # the report site too where certified tables are empty (HubSpot alone: no spend); the
         # other subsets leave it out, the report tests build it on a full world
-        selection = "*" if request.param == "hubspot_alone" else 'not group:"reports"'
+        with_site = request.param == "hubspot_alone"
+        selection = "*" if with_site else 'not group:"reports"'
+        before = _checkout_status()
         run = materialize(selection, workdir, env)
+        changes = _checkout_status() - before if with_site else None
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"{request.param}: the run failed:\n{output[-6000:]}"
-    return Published(systems, workdir, compute_truth(world), output)
+    return Published(systems, workdir, compute_truth(world), output, changes)
+
+
+def _checkout_status() -> set[str]:
+    """`git status` of the checkout's report project: files changed or added, not ignored."""
+    root = Path(__file__).resolve().parents[2]
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all", "reports"],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return set(status.stdout.splitlines())
+
+
+@pytest.mark.parametrize("published", ["hubspot_alone"], indirect=True)
+def test_building_the_site_leaves_the_checkout_as_it_was(published):
+    """The site is built in the checkout's reports/ (npm install, sources, build): what it
+    writes must be git-ignored, or every run (and `make demo`) leaves the checkout dirty."""
+    assert published.checkout_changes == set()
 
 
 def test_only_the_enabled_sources_loaded(published):
