@@ -617,6 +617,7 @@ _COST_COLUMNS = [
     ("attributed_won_revenue", "double"),
     ("pipeline_roi", "double"),
     ("roas", "double"),
+    ("gross_margin", "double"),
     ("romi", "double"),
 ]
 _MARKETING = [
@@ -1059,6 +1060,7 @@ def _cost_rows(
                 "attributed_won_revenue": won,
                 "pipeline_roi": _div(pipe, s),
                 "roas": _div(won, s),
+                "gross_margin": gross_margin,
                 "romi": _div(won * gross_margin - s, s),
             }
         )

@@ -134,10 +134,22 @@ def compare(
     missing on one side means 0 for an additive metric and null for a ratio
     (``metrics[name] is None`` marks a ratio). Returns the number of keys compared.
     """
+    want = {row[: len(group_by)]: row[len(group_by) :] for row in read(mf, certified_sql)}
+    return compare_to(mf, metrics, group_by, want, what)
+
+
+def compare_to(
+    mf,
+    metrics: dict[str, str | None],
+    group_by: tuple[str, ...],
+    want: dict[tuple, tuple],
+    what: str,
+) -> int:
+    """``mf query`` of ``metrics`` by ``group_by`` against ``want`` (grain key -> one value per
+    metric, in order), as :func:`compare` describes; returns the number of keys compared."""
+    assert want, f"{what}: nothing to compare with"
     rows = query(mf, ",".join(metrics), ",".join(group_by))
     got = {tuple(key_of(r[g]) for g in group_by): r for r in rows}
-    want = {row[: len(group_by)]: row[len(group_by) :] for row in read(mf, certified_sql)}
-    assert want, f"{what}: the certified table is empty"
     problems = []
     for key in sorted(set(got) | set(want), key=str):
         for i, (name, kind) in enumerate(metrics.items()):
@@ -152,6 +164,77 @@ def compare(
                 problems.append(f"{key} {name}: mf {actual!r}, certified {expected!r}")
     assert not problems, f"{what}: {len(problems)} differences:\n" + "\n".join(problems[:20])
     return len(set(got) | set(want))
+
+
+#: the velocity metrics and the certified column (and ground-truth field) each must equal
+VELOCITY = {
+    "opportunities_created": "opportunities",
+    "win_rate": "win_rate",
+    "avg_won_amount": "avg_won_amount",
+    "sales_cycle_days": "avg_days_to_close_won",
+    "pipeline_velocity": "pipeline_velocity",
+}
+
+
+def _velocity_truth(built_warehouse, month_totals: bool) -> dict[tuple, tuple]:
+    """The ground truth's velocity rows (sandbox/truth.py, computed from the world model in
+    plain Python): by month and channel, or the month-total rows by month."""
+    from sandbox.truth import ALL_CHANNELS
+
+    rows = built_warehouse(**WORLD).truth.table("opportunity_velocity_monthly")
+    if month_totals:
+        return {
+            (r["month"],): tuple(r[c] for c in VELOCITY.values())
+            for r in rows
+            if r["channel"] == ALL_CHANNELS
+        }
+    return {
+        (r["month"], r["channel"]): tuple(r[c] for c in VELOCITY.values())
+        for r in rows
+        if r["channel"] != ALL_CHANNELS
+    }
+
+
+def test_velocity_metrics_by_month_and_channel_equal_the_ground_truth(mf, built_warehouse):
+    want = _velocity_truth(built_warehouse, month_totals=False)
+    assert any(v[4] is not None for v in want.values()), "no velocity: the test proves little"
+    metrics = {m: ("sum" if m == "opportunities_created" else None) for m in VELOCITY}
+    compare_to(mf, metrics, ("metric_time__month", "channel"), want, "velocity by channel")
+
+
+def test_velocity_metrics_by_month_equal_the_ground_truths_month_totals(mf, built_warehouse):
+    """Summed over channels, the ratios are re-aggregated (won / closed of the month, mean days
+    through their sum), not averaged: they equal the truth's month-total rows."""
+    want = _velocity_truth(built_warehouse, month_totals=True)
+    metrics = {m: ("sum" if m == "opportunities_created" else None) for m in VELOCITY}
+    compare_to(mf, metrics, ("metric_time__month",), want, "velocity by month")
+
+
+def test_lead_to_booking_metrics_equal_the_ground_truth(mf, built_warehouse):
+    rows = built_warehouse(**WORLD).truth.table("lead_to_booking_monthly")
+    want = {
+        (r["cohort_month"], r["channel"]): (r["lead_to_booking_rate"], r["bookings"]) for r in rows
+    }
+    assert any(v[1] for v in want.values()), "no bookings: the test proves little"
+    compare_to(mf, {"lead_to_booking_rate": None, "bookings": "sum"},
+               ("metric_time__month", "channel"), want, "lead to booking")  # fmt: skip
+
+
+def test_romi_equals_the_ground_truth_by_channel_and_by_month(mf, built_warehouse):
+    truth = built_warehouse(**WORLD).truth
+    rows = truth.table("cost_per_stage_channel_monthly")
+    want = {(r["month"], r["channel"]): (r["romi"],) for r in rows}
+    assert any(v[0] is not None for v in want.values())
+    compare_to(mf, {"romi": None}, ("metric_time__month", "channel"), want, "romi by channel")
+    # by month: the gross profit of every channel's won revenue less all spend, over all spend
+    margin = truth.settings.gross_margin
+    monthly: dict[tuple, list[float]] = {}
+    for r in rows:
+        won_spend = monthly.setdefault((r["month"],), [0.0, 0.0])
+        won_spend[0] += r["attributed_won_revenue"]
+        won_spend[1] += r["spend"]
+    want = {k: ((w * margin - s) / s if s else None,) for k, (w, s) in monthly.items()}
+    compare_to(mf, {"romi": None}, ("metric_time__month",), want, "romi by month")
 
 
 def test_validate_configs(mf):
@@ -306,7 +389,7 @@ def test_the_semantic_manifest_names_only_published_tables(mf):
             " where table_type = 'BASE TABLE'",
         )
     }
-    assert len(named) == 8, named
+    assert len(named) == 10, named
     assert not {m: r for m, r in named.items() if r not in published}, (named, published)
 
 

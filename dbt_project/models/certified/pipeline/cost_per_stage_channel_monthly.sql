@@ -18,6 +18,7 @@ select
     attributed_won_revenue,
     pipeline_roi,
     roas,
+    gross_margin,
     romi
 from {{ ref('fct_cost_per_stage_monthly') }}
 where dimension = 'channel'

@@ -123,6 +123,8 @@ select
         as pipeline_roi,
     cast(case when spend = 0 then null else attributed_won_revenue / spend end as double precision)
         as roas,
+    -- the share of won revenue that is gross profit, as romi used it (var `gross_margin`)
+    cast({{ var('gross_margin') }} as double precision) as gross_margin,
     -- return on marketing investment: the gross profit of the attributed won revenue, less spend
     cast(
         case
