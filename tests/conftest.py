@@ -40,6 +40,7 @@ SLOWEST_FIRST = (
     "tests/dbt_project/test_funnel_known_answers.py",
     "tests/dbt_project/test_velocity_known_answers.py",
     "tests/ingestion/test_interrupted_load.py",
+    "tests/dbt_project/test_hand_worked_velocity.py",
     "tests/dbt_project/test_hand_worked.py",
 )
 

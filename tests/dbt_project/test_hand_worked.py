@@ -63,11 +63,12 @@ def fixture_tables() -> dict[str, dict]:
     return json.loads(FIXTURE.read_text())
 
 
-def write_raw_tables(warehouse: Path) -> None:
+def write_raw_tables(warehouse: Path, tables: dict[str, dict] | None = None) -> None:
     """Create every raw table with the fixture's columns (dlt's `_dlt_load_id` and `_dlt_id`
-    last, as dlt adds them) and insert its rows; a column a row leaves out is null."""
+    last, as dlt adds them) and insert its rows; a column a row leaves out is null. ``tables``:
+    the fixture's, or a variant of them (another test's edited world)."""
     with duckdb.connect(str(warehouse)) as con:
-        for relation, table in fixture_tables().items():
+        for relation, table in (tables or fixture_tables()).items():
             schema = relation.split(".")[0]
             columns = {**table["columns"], "_dlt_load_id": "VARCHAR", "_dlt_id": "VARCHAR"}
             con.execute(f"create schema if not exists {schema}")
