@@ -30,9 +30,10 @@ from tests.support.postgres import PostgresUnavailable, postgres_server
 from tests.support.postgres import read_table as read_postgres_table
 
 #: loaded as of EARLIER, then as of the world's as_of: in between, a CRM duplicate created in
-#: June (a person of its own at the first load) is merged into its survivor, deals close and
-#: are revised, ad days are restated and people move through the lifecycle
-WORLD = {"seed": 3, "scale": 300, "as_of": date(2025, 7, 15)}
+#: June (a person of its own at the first load) is merged into its survivor, deals created
+#: before the first load close, one (created 06-29) has its amount revised on 07-24, ad days are
+#: restated and people move through the lifecycle
+WORLD = {"seed": 3, "scale": 300, "as_of": date(2025, 7, 25)}
 EARLIER = date(2025, 7, 1)
 #: the data tests run on the incremental build; the other builds only set up the comparison
 SKIP_DATA_TESTS = ("--exclude", "test_type:data")
@@ -45,6 +46,10 @@ INCREMENTAL_MODELS = {
     "marts.fct_spend_daily": ("spend_date", "platform", "account_id", "campaign_key"),
     "marts.fct_attribution_credits": ("opportunity_id", "attribution_model", "touchpoint_id"),
 }
+
+
+#: certified tables whose rows for months already loaded must change when deals close later
+CLOSING_TABLES = ("certified.opportunity_velocity_monthly", "certified.lead_to_booking_monthly")
 
 
 def _table_state(workdir, relation: str) -> tuple[int, int, set]:
@@ -66,10 +71,10 @@ def builds(tmp_path_factory):
     incremental = tmp_path_factory.mktemp("incremental")
     load_world(replace(world, as_of=EARLIER), incremental)
     dbt(incremental, "build", *SKIP_DATA_TESTS)
-    before = {m: _table_state(incremental, m) for m in INCREMENTAL_MODELS}
+    before = {m: _table_state(incremental, m) for m in (*INCREMENTAL_MODELS, *CLOSING_TABLES)}
     load_world(world, incremental)
     dbt(incremental, "build")
-    after = {m: _table_state(incremental, m) for m in INCREMENTAL_MODELS}
+    after = {m: _table_state(incremental, m) for m in (*INCREMENTAL_MODELS, *CLOSING_TABLES)}
     run_results = json.loads((incremental / "dbt_target" / "run_results.json").read_text())
     refreshed = tmp_path_factory.mktemp("full_refresh")
     shutil.copy2(incremental / "warehouse.duckdb", refreshed / "warehouse.duckdb")
@@ -114,6 +119,26 @@ def test_late_updates_reached_the_incremental_marts(builds):
     assert stage_people, "no stored stage entry was replaced or removed by the later load"
     assert credit_opps, "no stored credit was replaced or removed by the later load"
     assert spend_days, "no stored spend day was restated by the later load"
+
+
+def test_deals_closed_and_revised_after_the_first_load_moved_velocity(builds):
+    """Between the two loads deals created before the first closed and amounts were revised
+    (the world's own record of them, apart from dbt), and the velocity and booking rows of
+    months the first build had already written changed: the incremental build took the
+    closes, not only the new months."""
+    world, _, _, before, after, _ = builds
+    old = [d for d in world.deals() if d.created_at.date() < EARLIER]
+    closed_later = [d for d in old if d.closed_at and EARLIER <= d.closed_at.date() < world.today]
+    revised_later = [d for d in old if d.revision and EARLIER <= d.revision.at.date() < world.today]
+    assert closed_later, "no deal created before the first load closed after it"
+    assert revised_later, "no deal amount was revised between the loads"
+    for table in CLOSING_TABLES:
+        first_month = EARLIER.replace(day=1)
+        earlier_rows = {r for r in before[table][2] if r[0] < first_month}
+        later_rows = {r for r in after[table][2] if r[0] < first_month}
+        assert earlier_rows and earlier_rows != later_rows, (
+            f"{table}: the rows of months before {first_month} did not change"
+        )
 
 
 @pytest.mark.parametrize(
