@@ -33,7 +33,10 @@ CERTIFIED_TABLES = (
     "cost_per_stage_channel_monthly",
     "cost_per_stage_campaign_monthly",
     "budget_vs_actual_monthly",
+    "opportunity_velocity_monthly",
+    "lead_to_booking_monthly",
     "warehouse_settings",
+    "channel_labels",
 )
 
 #: what the site is built from: the publication, never the working copy dbt builds

@@ -25,7 +25,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSE = Path(__file__).with_name("browse.mjs")
 
 #: every page of the site, one exposure each in dbt_project/models/exposures.yml
-PAGES = ["/", "/budget", "/cost-per-stage", "/data-quality", "/funnel", "/pipeline"]
+PAGES = ["/", "/budget", "/cost-per-stage", "/data-quality", "/funnel", "/pipeline", "/velocity"]
 
 #: a choice made on the pipeline page, as a person would
 FIRST_TOUCH = {"combobox": "Attribution model", "option": "first_touch"}
@@ -185,3 +185,79 @@ def test_pipeline_page_follows_the_attribution_model_chosen(browsed, published_w
         match = re.search(rf"^{channel}\t[^\t]+\t(\S+)", attributed, re.MULTILINE)
         assert match, f"no row for {channel} after choosing first_touch:\n{attributed[:1500]}"
         assert match.group(1) == money(pipeline), channel
+
+
+def percent(value: float) -> str:
+    """A ratio as the pages format it with ``fmt=pct1`` (one decimal, half away from zero)."""
+    tenth = Decimal(repr(value * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{tenth:,}%"
+
+
+def test_velocity_page_equals_the_truth(browsed, published_world):
+    """Win rate, average won amount and sales cycle over every month, re-aggregated from the
+    truth's month totals (won / closed, never a mean of rates)."""
+    from sandbox.truth import ALL_CHANNELS
+
+    totals = [
+        r
+        for r in published_world.truth.table("opportunity_velocity_monthly")
+        if r["channel"] == ALL_CHANNELS
+    ]
+    won = sum(r["won_opportunities"] for r in totals)
+    closed = sum(r["closed_opportunities"] for r in totals)
+    assert won and closed > won, "the world has no won and lost deals: the test proves little"
+    days = sum(
+        r["avg_days_to_close_won"] * r["won_opportunities"]
+        for r in totals
+        if r["won_opportunities"]
+    )
+    page = browsed["/velocity"]
+    assert big_value(page, "Win rate") == percent(won / closed)
+    assert big_value(page, "Average won amount") == money(
+        sum(r["won_revenue"] for r in totals) / won
+    )
+    assert (
+        big_value(page, "Sales cycle (days)")
+        == f"{Decimal(repr(days / won)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+    )
+    assert (
+        big_value(page, "Opportunities created") == f"{sum(r['opportunities'] for r in totals):,}"
+    )
+
+
+def test_velocity_page_romi_and_lead_to_booking_equal_the_truth(browsed, published_world):
+    """ROMI beside ROAS per channel (all months with spend, at the build's gross margin), and
+    each lead cohort's lead-to-booking rate over every channel, from the ground truth."""
+    truth = published_world.truth
+    margin = truth.settings.gross_margin
+    labels = {"paid_search": "Paid search", "paid_social": "Paid social", "display": "Display"}
+    text = browsed["/velocity"]["text"]
+    romi_table = text.split("ROMI next to ROAS", 1)[1]
+    for channel, label in labels.items():
+        rows = [r for r in truth.table("cost_per_stage_channel_monthly") if r["channel"] == channel]
+        spend = sum(r["spend"] for r in rows)
+        won = sum(r["attributed_won_revenue"] for r in rows)
+        assert spend > 0, channel
+        match = re.search(rf"^{label}\t(\S+)\t(\S+)\t(\S+)\t(\S+)$", romi_table, re.MULTILINE)
+        assert match, f"no ROMI row for {label}:\n{romi_table[:2000]}"
+        assert match.group(1) == money(spend)
+        assert match.group(2) == money(won)
+        assert match.group(4) == percent((won * margin - spend) / spend), label
+    cohorts: dict = {}
+    for r in truth.table("lead_to_booking_monthly"):
+        leads_booked = cohorts.setdefault(r["cohort_month"], [0, 0])
+        leads_booked[0] += r["leads"]
+        leads_booked[1] += r["booked_people"]
+    assert any(booked for _, booked in cohorts.values()), "no bookings: the test proves little"
+    every_channel = text.split("Cohorts, all channels", 1)[1].split("Cohorts by original", 1)[0]
+    for month, (leads, booked) in cohorts.items():
+        row = f"{month:%b %Y}\t{leads:,}\t{booked:,}\t{percent(booked / leads)}\t"
+        assert re.search(rf"^{re.escape(row)}", every_channel, re.MULTILINE), (
+            f"no cohort row {row!r}:\n{every_channel[:2000]}"
+        )
+
+
+def test_velocity_page_shows_channel_labels_not_keys(browsed):
+    text = browsed["/velocity"]["text"]
+    keys = re.findall(r"\b(?:paid_search|paid_social|organic_search|organic_social)\b", text)
+    assert not keys, f"raw channel keys on the page: {sorted(set(keys))}"
