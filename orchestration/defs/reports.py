@@ -35,6 +35,7 @@ CERTIFIED_TABLES = (
     "budget_vs_actual_monthly",
     "opportunity_velocity_monthly",
     "lead_to_booking_monthly",
+    "ad_performance_daily",
     "warehouse_settings",
     "channel_labels",
 )

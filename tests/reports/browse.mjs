@@ -40,6 +40,27 @@ for (const pagePath of spec.pages) {
 			.count();
 		result.text = await page.locator('body').innerText();
 		result.title = await page.title();
+		// the links in the page's order (the sidebar's among them) and the logo shown
+		result.links = await page.$$eval('a[href]', (as) =>
+			as.map((a) => [a.getAttribute('href'), a.innerText.trim()])
+		);
+		result.logos = await page.$$eval('img[alt="logo"]', (imgs) =>
+			imgs.map((i) => i.getAttribute('src'))
+		);
+		// a table or chart wider than the box it sits in is cut off (or needs a sideways scroll)
+		result.cutOff = await page.evaluate(() => {
+			const out = [];
+			for (const el of document.querySelectorAll('table, [_echarts_instance_]')) {
+				const box = el.parentElement;
+				const width = el.getBoundingClientRect().width;
+				if (box && width > box.clientWidth + 1) {
+					const what = el.tagName === 'TABLE' ? 'table' : 'chart';
+					const head = (el.innerText || '').split('\n')[0].slice(0, 80);
+					out.push(`${what} ${Math.round(width)}px in ${box.clientWidth}px: ${head}`);
+				}
+			}
+			return out;
+		});
 		result.screenshot = path.join(spec.screenshotDir, `${name}.png`);
 		await page.screenshot({ path: result.screenshot, fullPage: true });
 		const choice = (spec.choices || {})[pagePath];

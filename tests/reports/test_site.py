@@ -8,6 +8,7 @@ from and with the simulator's ground truth of the world (never with what the sit
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import re
 import subprocess
@@ -25,10 +26,26 @@ CHROMIUM = Path("/usr/bin/chromium")
 BROWSE = Path(__file__).with_name("browse.mjs")
 
 #: every page of the site, one exposure each in dbt_project/models/exposures.yml
-PAGES = ["/", "/budget", "/cost-per-stage", "/data-quality", "/funnel", "/pipeline", "/velocity"]
+PAGES = ["/", "/ad-performance", "/budget", "/cost-per-stage", "/data-quality", "/funnel",
+         "/pipeline", "/velocity"]  # fmt: skip
+
+#: the sidebar in the order a reader uses it (each page's sidebar_position): overview first,
+#: the pages of the funnel and pipeline, then cost and spend, data quality last
+NAVIGATION = ["/funnel", "/pipeline", "/velocity", "/cost-per-stage", "/ad-performance",
+              "/budget", "/data-quality"]  # fmt: skip
 
 #: a choice made on the pipeline page, as a person would
 FIRST_TOUCH = {"combobox": "Attribution model", "option": "first_touch"}
+
+
+def _channel_labels() -> dict[str, str]:
+    """channel -> the label a reader sees, as the `channels` seed writes it."""
+    seed = ROOT / "dbt_project" / "seeds" / "channels.csv"
+    with seed.open(newline="") as f:
+        return {row["channel"]: row["label"] for row in csv.DictReader(f)}
+
+
+LABELS = _channel_labels()
 
 
 def money(value: float) -> str:
@@ -182,7 +199,7 @@ def test_pipeline_page_follows_the_attribution_model_chosen(browsed, published_w
     assert by_channel["paid_search"] == pytest.approx(sourced["paid_search"], abs=1e-6)
     attributed = page["textAfterChoice"].split("Attributed pipeline\n", 1)[1]
     for channel, pipeline in by_channel.items():
-        match = re.search(rf"^{channel}\t[^\t]+\t(\S+)", attributed, re.MULTILINE)
+        match = re.search(rf"^{LABELS[channel]}\t[^\t]+\t(\S+)", attributed, re.MULTILINE)
         assert match, f"no row for {channel} after choosing first_touch:\n{attributed[:1500]}"
         assert match.group(1) == money(pipeline), channel
 
@@ -230,7 +247,7 @@ def test_velocity_page_romi_and_lead_to_booking_equal_the_truth(browsed, publish
     each lead cohort's lead-to-booking rate over every channel, from the ground truth."""
     truth = published_world.truth
     margin = truth.settings.gross_margin
-    labels = {"paid_search": "Paid search", "paid_social": "Paid social", "display": "Display"}
+    labels = {c: LABELS[c] for c in ("paid_search", "paid_social", "display")}
     text = browsed["/velocity"]["text"]
     romi_table = text.split("ROMI next to ROAS", 1)[1]
     for channel, label in labels.items():
@@ -257,7 +274,64 @@ def test_velocity_page_romi_and_lead_to_booking_equal_the_truth(browsed, publish
         )
 
 
-def test_velocity_page_shows_channel_labels_not_keys(browsed):
-    text = browsed["/velocity"]["text"]
-    keys = re.findall(r"\b(?:paid_search|paid_social|organic_search|organic_social)\b", text)
-    assert not keys, f"raw channel keys on the page: {sorted(set(keys))}"
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_show_channel_labels_not_keys(browsed, path):
+    """A reader sees `Paid search`, never the key `paid_search` (single-word keys such as
+    `email` read the same either way and are not checked)."""
+    text = browsed[path]["text"]
+    keys = [c for c in LABELS if "_" in c and re.search(rf"\b{c}\b", text)]
+    assert not keys, f"{path}: raw channel keys on the page: {keys}"
+
+
+def test_every_page_fits_1400_pixels(browsed):
+    """At 1400x1000 no table or chart is wider than the column it sits in (cut off)."""
+    cut = {path: page["cutOff"] for path, page in browsed.items() if page.get("cutOff")}
+    assert not cut, f"cut off at 1400 px: {cut}"
+
+
+def test_navigation_in_reading_order_under_the_projects_logo(browsed):
+    page = browsed["/"]
+    assert page["logos"] and set(page["logos"]) == {"/logo.svg"}, page["logos"]
+    hrefs = [href for href, _ in page["links"] if href in NAVIGATION]
+    first_seen = list(dict.fromkeys(hrefs))
+    assert first_seen == NAVIGATION, first_seen
+
+
+PLATFORMS = {"google_ads": "Google Ads", "meta": "Meta", "linkedin": "LinkedIn",
+             "microsoft_ads": "Microsoft Ads"}  # fmt: skip
+
+
+def test_ad_performance_page_equals_the_truth(browsed, published_world):
+    """Impressions, clicks, CTR and CPC per platform (summed, then divided) and campaign names,
+    from the ground truth's ad_performance_daily; no platform key or campaign key shown."""
+    rows = published_world.truth.table("ad_performance_daily")
+    text = browsed["/ad-performance"]["text"]
+    by_platform: dict[str, list[float]] = {}
+    for r in rows:
+        sums = by_platform.setdefault(r["platform"], [0, 0, 0.0])
+        sums[0] += r["impressions"]
+        sums[1] += r["clicks"]
+        sums[2] += r["spend"]
+    assert len(by_platform) >= 2, "fewer than two platforms: the test proves little"
+    table = text.split("By platform", 1)[1].split("By campaign", 1)[0]
+    for platform, (impressions, clicks, spend) in by_platform.items():
+        label = PLATFORMS[platform]
+        ctr = Decimal(repr(clicks / impressions * 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        cpc = Decimal(repr(spend / clicks)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        row = f"{label}\t{impressions:,}\t{clicks:,}\t{ctr}%\t${cpc:,}\t"
+        assert re.search(rf"^{re.escape(row)}", table, re.MULTILINE), (
+            f"no row {row!r} for {platform}:\n{table[:1500]}"
+        )
+    biggest = max(rows, key=lambda r: r["spend"])["campaign_name"]
+    assert biggest in text, f"the campaign name {biggest!r} is not on the page"
+    keys = re.findall(r"\b(?:google_ads|microsoft_ads|meta|linkedin):\S+", text)
+    assert not keys, f"campaign keys shown instead of names: {keys[:5]}"
+    raw = [p for p in PLATFORMS if re.search(rf"\b{p}\b", text)]
+    assert not raw, f"platform keys shown instead of names: {raw}"
+
+
+def test_data_quality_page_says_passed_and_failed_in_words(browsed):
+    text = browsed["/data-quality"]["text"]
+    assert "Passed" in text
+    raw = re.findall(r"\b(?:true|false)\b", text)
+    assert not raw, f"raw booleans on the page: {len(raw)}"
