@@ -530,6 +530,8 @@ class World:
                         kind=kind,
                         channel=channel,
                         daily_budget=round(rng.uniform(40, 260), 2),
+                        # campaigns start delivering up to 20 days before the first people
+                        # arrive, as real ones do: spend dated in the December before `start`
                         start=self.start - timedelta(days=rng.randint(0, 20)),
                     )
                 )  # fmt: skip

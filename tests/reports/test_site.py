@@ -12,6 +12,7 @@ import csv
 import json
 import re
 import subprocess
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -140,21 +141,46 @@ def test_overview_totals_equal_the_certified_file_and_the_truth(browsed, publish
     assert big_value(page, "Total won revenue") == money(won)
 
 
-def test_overview_current_month_equals_the_certified_file(browsed, published_world):
+def test_overview_defaults_to_the_last_complete_month(browsed, published_world):
+    """The data runs to the latest stage entry or spend day; the month holding it is partial
+    unless the data reaches its last day, so the page opens on the month before it, against
+    the month before that, every change labelled; the partial month is marked."""
     file = published_world.certified_file
-    (month,) = certified(file, "select date_trunc('month', max(date)) from funnel_daily")
-    (pipeline,) = certified(
-        file, f"select coalesce(sum(pipeline), 0) from pipeline_monthly where month = '{month}'"
-    )
-    (spend,) = certified(
+    (through,) = certified(
         file,
-        "select coalesce(sum(spend), 0) from cost_per_stage_channel_monthly "
-        f"where month = '{month}'",
+        "select greatest((select max(date) from funnel_daily),"
+        " (select max(date) from spend_daily))",
     )
+    first_open = (through + timedelta(days=1)).replace(day=1)
+    month = (first_open - timedelta(days=1)).replace(day=1)
+    previous = (month - timedelta(days=1)).replace(day=1)
+
+    def pipeline_and_spend(m):
+        (pipeline,) = certified(
+            file, f"select coalesce(sum(pipeline), 0) from pipeline_monthly where month = '{m}'"
+        )
+        (spend,) = certified(
+            file,
+            "select coalesce(sum(spend), 0) from cost_per_stage_channel_monthly"
+            f" where month = '{m}'",
+        )
+        return pipeline, spend
+
+    (pipeline, spend), (before, _) = pipeline_and_spend(month), pipeline_and_spend(previous)
+    assert before > 0, "no pipeline in the previous month: the change is not shown"
     page = browsed["/"]
-    assert f"{month:%B %Y} against" in page["text"]
+    assert f"{month:%B %Y} against {previous:%B %Y}" in page["text"], page["text"][:1500]
     assert big_value(page, "Pipeline") == money(pipeline)
     assert big_value(page, "Spend") == money(spend)
+    change = Decimal(repr(100 * (pipeline - before) / before)).quantize(
+        Decimal("0.1"), ROUND_HALF_UP
+    )
+    assert f"{change:+}% vs previous period" in page["text"]
+    assert "– –" not in page["text"] and "— –" not in page["text"]
+    if first_open <= through:  # the data reaches into a month that is not over
+        assert re.search(
+            rf"partial: data to {through:%b} {through.day}, {through.year}", page["text"]
+        )
 
 
 def test_pipeline_page_sourced_and_influenced_equal_the_truth(browsed, published_world):
