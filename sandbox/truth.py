@@ -723,7 +723,12 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
     ),
     "cost_per_stage_campaign_monthly": (
         ("month", "campaign_key"),
-        [("month", "date"), ("campaign_key", "varchar"), *_COST_COLUMNS],
+        [
+            ("month", "date"),
+            ("campaign_key", "varchar"),
+            ("campaign_name", "varchar"),
+            *_COST_COLUMNS,
+        ],  # fmt: skip
     ),
     "opportunity_velocity_monthly": (
         ("month", "channel"),
@@ -1068,6 +1073,34 @@ def _cost_rows(
     return out
 
 
+#: the name of the `(none)` campaign key, as a reader sees it
+NO_CAMPAIGN_NAME = "(no campaign)"
+
+
+def campaign_names(world: World) -> dict[str, str]:
+    """Campaign key -> the name a reader sees: the ad platform campaign's or the Marketo
+    program's own name, as the world's systems serve them."""
+    names = {
+        f"{c.platform}:{c.campaign_id}": c.name
+        for c in world.ad_campaigns
+        if c.platform in world.systems
+    }
+    if PROGRAM_PLATFORM in world.systems:
+        names |= {f"{PROGRAM_PLATFORM}:{p.program_id}": p.name for p in world.visible_programs()}
+    return names
+
+
+def _with_campaign_names(rows: list[dict], names: dict[str, str]) -> list[dict]:
+    """The campaign cost rows with ``campaign_name`` after ``campaign_key``: a known campaign's
+    name, the UTM value itself for a campaign only touches name, NO_CAMPAIGN_NAME for none."""
+    out = []
+    for row in rows:
+        key = row["campaign_key"]
+        name = names.get(key) or (NO_CAMPAIGN_NAME if key == NO_CAMPAIGN else key)
+        out.append({"month": row["month"], "campaign_key": key, "campaign_name": name, **row})
+    return out
+
+
 @dataclass
 class Truth:
     settings: Settings
@@ -1177,13 +1210,16 @@ def compute_truth(
             model,
             settings.gross_margin,
         ),
-        "cost_per_stage_campaign_monthly": _cost_rows(
-            "campaign_key",
-            spend_campaign,
-            agg.funnel_campaign,
-            attributed_campaign,
-            model,
-            settings.gross_margin,
+        "cost_per_stage_campaign_monthly": _with_campaign_names(
+            _cost_rows(
+                "campaign_key",
+                spend_campaign,
+                agg.funnel_campaign,
+                attributed_campaign,
+                model,
+                settings.gross_margin,
+            ),
+            campaign_names(world),
         ),
         "budget_vs_actual_monthly": budget_rows,
         "opportunity_velocity_monthly": agg.opportunity_velocity_monthly(),

@@ -443,6 +443,13 @@ def test_cost_per_stage_campaign_monthly(hand_worked):
         cost_row("(none)", 0.0, {"lead": 3, "mql": 3, "sql": 2, "opportunity": 2},
                  2000.0, 0.0, dimension="campaign_key"),
     ]  # fmt: skip
+    # the names a reader sees: the Google Ads campaigns' own (raw_google_ads.campaigns), a UTM
+    # campaign's value itself, and "(no campaign)" for the (none) key
+    names = {"google_ads:501": "gads_search_brand_us", "google_ads:502": "gads_search_brand_eu",
+             "march_newsletter": "march_newsletter", "partner_spring": "partner_spring",
+             "(none)": "(no campaign)"}  # fmt: skip
+    for row in expected:
+        row["campaign_name"] = names[row["campaign_key"]]
     assert_rows_equal(
         table(hand_worked, "cost_per_stage_campaign_monthly"),
         expected,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import re
 import subprocess
 from datetime import timedelta
@@ -361,3 +362,34 @@ def test_data_quality_page_says_passed_and_failed_in_words(browsed):
     assert "Passed" in text
     raw = re.findall(r"\b(?:true|false)\b", text)
     assert not raw, f"raw booleans on the page: {len(raw)}"
+
+
+def test_pipeline_page_explains_influenced_against_total(browsed, published_world):
+    truth = published_world.truth.table("pipeline_monthly")
+    pipeline = sum(r["pipeline"] for r in truth)
+    influenced = sum(r["influenced_pipeline"] for r in truth)
+    text = browsed["/pipeline"]["text"]
+    if math.isclose(pipeline, influenced):
+        assert "Influenced pipeline equals the total" in text
+    else:
+        share = Decimal(repr(100 * influenced / pipeline)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        assert f"{share}% of the pipeline had at least one" in text
+    assert "Opportunity credits add up" in text
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_show_campaign_names_not_keys(browsed, path):
+    """Campaigns read by name (`gads_search_brand_us`), never as `<platform>:<id>` keys."""
+    keys = re.findall(
+        r"\b(?:google_ads|microsoft_ads|meta|linkedin|marketo):\d+", browsed[path]["text"]
+    )
+    assert not keys, f"{path}: campaign keys on the page: {sorted(set(keys))[:5]}"
+
+
+def test_cost_per_stage_page_names_the_campaigns(browsed, published_world):
+    rows = published_world.truth.table("cost_per_stage_campaign_monthly")
+    text = browsed["/cost-per-stage"]["text"].split("By campaign", 1)[1]
+    names = {r["campaign_name"] for r in rows if r["spend"] > 0}
+    assert names, "no campaign with spend: the test proves little"
+    shown = [n for n in names if n in text]
+    assert shown, f"none of the campaigns with spend is named on the page:\n{text[:1500]}"
