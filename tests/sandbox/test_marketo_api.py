@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -176,6 +178,52 @@ def test_leads_by_id_batches_are_the_world(sandbox, http, marketo_login):
                fields="nope")["errors"][0]["code"] == "1006"  # fmt: skip
 
 
+def poll_until_done(http, sandbox, export_id: str, token: str, polls: int = 600) -> dict:
+    """The export's status once it is no longer Queued or Processing (polled every 50 ms)."""
+    for _ in range(polls):
+        info = get(http, sandbox, f"/bulk/v1/leads/export/{export_id}/status.json", token)
+        info = info["result"][0]
+        if info["status"] not in ("Queued", "Processing"):
+            return info
+        time.sleep(0.05)
+    raise AssertionError(f"export {export_id} still {info['status']} after {polls} polls")
+
+
+def test_a_status_poll_answers_while_the_export_is_built(sandbox, http, marketo_login,
+                                                          monkeypatch):  # fmt: skip
+    """The file is built beside the API: while it is being built (held here until released)
+    every poll answers Processing at once; released, the job completes with the file."""
+    import sandbox.apis.marketo as marketo_api
+
+    release, building = threading.Event(), threading.Event()
+    build = marketo_api._export_chunks
+
+    def held(ctx, job):
+        building.set()
+        release.wait(30)
+        yield from build(ctx, job)
+
+    monkeypatch.setattr(marketo_api, "_export_chunks", held)
+    token = marketo_login(sandbox)
+    base = sandbox.base_urls["marketo"]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"fields": ["id", "email"], "format": "CSV", "filter": {"createdAt": {
+        "startAt": "2025-01-01T00:00:00Z", "endAt": "2025-01-31T00:00:00Z"}}}  # fmt: skip
+    job = http.post(f"{base}/bulk/v1/leads/export/create.json", json=body, headers=headers)
+    export_id = job.json()["result"][0]["exportId"]
+    http.post(f"{base}/bulk/v1/leads/export/{export_id}/enqueue.json", headers=headers)
+    status_url = f"{base}/bulk/v1/leads/export/{export_id}/status.json"
+    try:
+        for _ in range(3):  # a poll that built the file would wait for the release: timeout
+            answer = http.get(status_url, headers=headers, timeout=10).json()
+            assert answer["result"][0]["status"] == "Processing"
+        assert building.wait(10), "the export was never started"
+    finally:
+        release.set()
+    info = poll_until_done(http, sandbox, export_id, token)
+    assert info["status"] == "Completed" and info["numberOfRecords"] > 0
+
+
 def test_bulk_lead_extract_windows_cover_every_lead_once(sandbox, http, marketo_login):
     token = marketo_login(sandbox)
     base = sandbox.base_urls["marketo"]
@@ -194,12 +242,7 @@ def test_bulk_lead_extract_windows_cover_every_lead_once(sandbox, http, marketo_
         export_id = job["result"][0]["exportId"]
         assert job["result"][0]["status"] == "Created"
         http.post(f"{base}/bulk/v1/leads/export/{export_id}/enqueue.json", headers=headers)
-        status = None
-        for _ in range(5):
-            status = get(http, sandbox, f"/bulk/v1/leads/export/{export_id}/status.json", token)
-            if status["result"][0]["status"] == "Completed":
-                break
-        info = status["result"][0]
+        info = poll_until_done(http, sandbox, export_id, token)
         assert info["status"] == "Completed"
         text = http.get(f"{base}/bulk/v1/leads/export/{export_id}/file.json", headers=headers).text
         assert len(text.encode()) == info["fileSize"]
