@@ -30,8 +30,6 @@ Bob's partner (1004; his December visits are outside the lookback), Cy's referra
 from __future__ import annotations
 
 import copy
-import os
-from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -135,16 +133,10 @@ def built(request, tmp_path_factory):
         dbt(workdir, "build", vars=vars)
         yield lambda relation: read_duckdb(workdir, relation)
         return
-    from tests.support.postgres import PostgresUnavailable, postgres_server
+    from tests.support.postgres import postgres_for_test
     from tests.support.postgres import read_table as read_postgres
 
-    with ExitStack() as stack:
-        try:
-            settings = stack.enter_context(postgres_server())
-        except PostgresUnavailable as e:
-            if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-                pytest.fail(f"no PostgreSQL server: {e} (under CI this test never skips)")
-            pytest.skip(f"no PostgreSQL server: {e}")
+    with postgres_for_test("the hand-worked velocity world") as settings:
         write_postgres_tables(settings, velocity_world())
         dbt(workdir, "build", vars=vars, target="postgres", extra_env=settings.env())
         yield lambda relation: read_postgres(settings, relation)
@@ -252,48 +244,49 @@ def romi_row(month: date, key: str, spend: float, won: float, dimension: str) ->
             "romi": None if spend == 0 else (won * GROSS_MARGIN - spend) / spend}  # fmt: skip
 
 
-def test_romi_of_the_channels_at_a_gross_margin_of_0_6(built):
-    expected = [
+#: the cost-per-stage rows' ROMI inputs, by dimension, each worked beside it
+ROMI_EXPECTED = {
+    "channel": [
         # paid_search: spend 226.2 (test_hand_worked.py); position-based won revenue: half of
         # 9000001's 1100 (touch 1001 of two) + half of 9000004's 3000 = 550 + 1500 = 2050;
         # romi = (2050 x 0.6 - 226.2) / 226.2 = (1230 - 226.2) / 226.2 = 4.4377...
-        romi_row(MARCH, "paid_search", 226.2, 2050.0, "channel"),
+        (MARCH, "paid_search", 226.2, 2050.0),
         # no spend: romi null. email: Ann's touch 1002, the other halves: 2050
-        romi_row(MARCH, "email", 0.0, 2050.0, "channel"),
+        (MARCH, "email", 0.0, 2050.0),
         # partner: Bob's one touch: all of 9000002 (5000) and 9000006 (700)
-        romi_row(MARCH, "partner", 0.0, 5700.0, "channel"),
+        (MARCH, "partner", 0.0, 5700.0),
         # referral and organic_search: half each of 9000003's 2000 (Cy's tied touches)
-        romi_row(MARCH, "referral", 0.0, 1000.0, "channel"),
-        romi_row(MARCH, "organic_search", 0.0, 1000.0, "channel"),
+        (MARCH, "referral", 0.0, 1000.0),
+        (MARCH, "organic_search", 0.0, 1000.0),
         # February: Dee's lead, no spend, nothing won
-        romi_row(FEBRUARY, "paid_search", 0.0, 0.0, "channel"),
-    ]
-    assert expected[0]["romi"] == pytest.approx(1003.8 / 226.2)  # the hand arithmetic
-    actual = [
-        {k: r[k] for k in expected[0]} for r in built("certified.cost_per_stage_channel_monthly")
-    ]
-    assert_rows_equal(
-        actual, expected, ("month", "channel"), table="cost_per_stage_channel_monthly"
-    )
-
-
-def test_romi_of_the_campaigns_at_a_gross_margin_of_0_6(built):
-    expected = [
+        (FEBRUARY, "paid_search", 0.0, 0.0),
+    ],
+    "campaign_key": [
         # the US campaign (touch 1001): 150 spent, 2050 won: (1230 - 150) / 150 = 7.2
-        romi_row(MARCH, "google_ads:501", 150.0, 2050.0, "campaign_key"),
+        (MARCH, "google_ads:501", 150.0, 2050.0),
         # the EU campaign: 76.2 spent, nothing won: (0 - 76.2) / 76.2 = -1
-        romi_row(MARCH, "google_ads:502", 76.2, 0.0, "campaign_key"),
-        romi_row(MARCH, "march_newsletter", 0.0, 2050.0, "campaign_key"),
-        romi_row(MARCH, "partner_spring", 0.0, 5700.0, "campaign_key"),
+        (MARCH, "google_ads:502", 76.2, 0.0),
+        (MARCH, "march_newsletter", 0.0, 2050.0),
+        (MARCH, "partner_spring", 0.0, 5700.0),
         # (none): Cy's touches 999 and 1000 carry no campaign: all of 9000003's 2000
-        romi_row(MARCH, "(none)", 0.0, 2000.0, "campaign_key"),
+        (MARCH, "(none)", 0.0, 2000.0),
         # February: Dee (no touch: no original campaign)
-        romi_row(FEBRUARY, "(none)", 0.0, 0.0, "campaign_key"),
-    ]
-    assert expected[0]["romi"] == pytest.approx(7.2) and expected[1]["romi"] == -1.0
-    actual = [
-        {k: r[k] for k in expected[0]} for r in built("certified.cost_per_stage_campaign_monthly")
-    ]
-    assert_rows_equal(
-        actual, expected, ("month", "campaign_key"), table="cost_per_stage_campaign_monthly"
-    )
+        (FEBRUARY, "(none)", 0.0, 0.0),
+    ],
+}
+#: the hand arithmetic above, checked: (dimension, key) -> romi
+ROMI_WORKED = {("channel", "paid_search"): 1003.8 / 226.2, ("campaign_key", "google_ads:501"): 7.2,
+               ("campaign_key", "google_ads:502"): -1.0}  # fmt: skip
+
+
+@pytest.mark.parametrize("dimension", ["channel", "campaign_key"])
+def test_romi_at_a_gross_margin_of_0_6(built, dimension):
+    expected = [romi_row(month, key, spend, won, dimension)
+                for month, key, spend, won in ROMI_EXPECTED[dimension]]  # fmt: skip
+    for (dim, key), romi in ROMI_WORKED.items():
+        if dim == dimension:
+            assert next(r["romi"] for r in expected if r[dim] == key) == pytest.approx(romi)
+    table = "cost_per_stage_channel_monthly" if dimension == "channel" else (
+        "cost_per_stage_campaign_monthly")  # fmt: skip
+    actual = [{k: r[k] for k in expected[0]} for r in built(f"certified.{table}")]
+    assert_rows_equal(actual, expected, ("month", dimension), table=table)

@@ -14,9 +14,7 @@ so the incremental SQL is portable too.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date
 
@@ -26,7 +24,7 @@ import pytest
 from sandbox.truth import TABLES, compute_truth
 from sandbox.world import World
 from tests.support.pipeline import assert_rows_equal, dbt, environment, load_world, read_table
-from tests.support.postgres import PostgresUnavailable, postgres_server
+from tests.support.postgres import postgres_for_test
 from tests.support.postgres import read_table as read_postgres_table
 
 #: loaded as of EARLIER, then as of the world's as_of: in between, a CRM duplicate created in
@@ -169,13 +167,7 @@ def test_incremental_build_equals_the_ground_truth(builds, truth, table):
 def postgres_builds(tmp_path_factory):
     """The same two loads and builds on a fresh PostgreSQL database (skipped without a server
     outside CI, as the portability test)."""
-    with ExitStack() as stack:
-        try:
-            settings = stack.enter_context(postgres_server())
-        except PostgresUnavailable as e:
-            if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-                pytest.fail(f"no PostgreSQL server for the incremental portability test: {e}")
-            pytest.skip(f"no PostgreSQL server: {e}")
+    with postgres_for_test("the incremental portability test") as settings:
         workdir = tmp_path_factory.mktemp("incremental-postgres")
         world = World(**WORLD)
         for state in (replace(world, as_of=EARLIER), world):

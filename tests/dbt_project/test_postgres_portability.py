@@ -10,9 +10,7 @@ they are missing). Outside CI a machine without a server skips the test with the
 
 from __future__ import annotations
 
-import os
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -21,15 +19,11 @@ import yaml
 from sandbox.truth import TABLES
 from sandbox.world import World
 from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, environment, load_world
-from tests.support.postgres import PostgresUnavailable, postgres_server, read_table
+from tests.support.postgres import postgres_for_test, read_table
 
 #: the world of the DuckDB known-answer tests (``built_warehouse(3, 300)``), so it is built once
 SEED, SCALE = 3, 300
 CERTIFIED_DIR = DBT_PROJECT_DIR / "models" / "certified"
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def certified_models() -> dict[str, tuple[str, ...]]:
@@ -58,15 +52,8 @@ CERTIFIED = certified_models()
 def postgres_warehouse(tmp_path_factory):
     """The world loaded into a fresh Postgres database by the dlt sources and built by dbt."""
     timings = {}
-    with ExitStack() as stack:
-        started = time.monotonic()
-        try:
-            settings = stack.enter_context(postgres_server())
-        except PostgresUnavailable as e:
-            message = f"no PostgreSQL server for the portability test: {e}"
-            if _under_ci():
-                pytest.fail(f"{message}\n(under CI this test must run: it never skips)")
-            pytest.skip(message)
+    started = time.monotonic()
+    with postgres_for_test("the portability test") as settings:
         timings["server start"] = time.monotonic() - started
 
         workdir: Path = tmp_path_factory.mktemp(f"postgres-seed{SEED}-scale{SCALE}")

@@ -393,3 +393,13 @@ def test_cost_per_stage_page_names_the_campaigns(browsed, published_world):
     assert names, "no campaign with spend: the test proves little"
     shown = [n for n in names if n in text]
     assert shown, f"none of the campaigns with spend is named on the page:\n{text[:1500]}"
+
+
+def test_pipeline_page_opens_on_the_default_attribution_model(browsed, published_world):
+    """The model chooser starts on the dbt var default_attribution_model (the ground truth's
+    setting), not on a model written into the page."""
+    default = published_world.truth.settings.default_attribution_model
+    text = browsed["/pipeline"]["text"]
+    match = re.search(r"Attribution model\s+(\w+)", text)
+    assert match, f"no attribution model chooser:\n{text[:1500]}"
+    assert match.group(1) == default

@@ -226,6 +226,7 @@ class FakeWorld:
         return ()
 
     ad_accounts = ()
+    ad_campaigns = ()
     systems = frozenset(registry())
     single_currency = False
 

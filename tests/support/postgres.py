@@ -29,12 +29,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg2
+import pytest
 
 #: the setting that names an existing server to use instead of starting one
 URL_SETTING = "TEST_POSTGRES_URL"
@@ -101,6 +102,27 @@ def server_binaries() -> Path | None:
     if initdb and postgres and Path(initdb).parent == Path(postgres).parent:
         return Path(initdb).parent
     return None
+
+
+def under_ci() -> bool:
+    """Whether this run is CI's (``CI`` set), where a Postgres test must run, never skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@contextmanager
+def postgres_for_test(what: str) -> Iterator[PostgresSettings]:
+    """A fresh database for a test (:func:`postgres_server`). A machine without a server
+    skips the test with the reason; under CI (:func:`under_ci`) the test fails instead: the
+    portability promise is checked on every CI run."""
+    with ExitStack() as stack:
+        try:
+            settings = stack.enter_context(postgres_server())
+        except PostgresUnavailable as e:
+            message = f"no PostgreSQL server for {what}: {e}"
+            if under_ci():
+                pytest.fail(f"{message}\n(under CI this test must run: it never skips)")
+            pytest.skip(message)
+        yield settings
 
 
 @contextmanager
