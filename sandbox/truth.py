@@ -530,7 +530,7 @@ def spend_rows(world: World, settings: Settings, fx: FxTable | None = None) -> l
             continue
         account = accounts[c.account_id]
         add(
-            ad.day, c.platform, c.account_id, f"{c.platform}:{c.campaign_id}",
+            ad.day, c.platform, c.account_id, c.campaign_key,
             ad_campaign_channel(c.platform, c.kind), account.currency, ad.cost, account.timezone,
         )  # fmt: skip
     programs = world.visible_programs() if PROGRAM_PLATFORM in systems else ()
@@ -538,7 +538,7 @@ def spend_rows(world: World, settings: Settings, fx: FxTable | None = None) -> l
         channel = program_channel(p.channel, settings.channel_rules)
         for cost in p.costs:
             add(
-                cost.start_date, PROGRAM_PLATFORM, PROGRAM_ACCOUNT, f"marketo:{p.program_id}",
+                cost.start_date, PROGRAM_PLATFORM, PROGRAM_ACCOUNT, p.campaign_key,
                 channel, MARKETO_CURRENCY, cost.cost, None,
             )  # fmt: skip
     return [rows[k] for k in sorted(rows)]
@@ -569,7 +569,7 @@ def ad_performance_rows(world: World, settings: Settings, fx: FxTable | None = N
                 "account_id": c.account_id,
                 "account_name": account.name,
                 "account_timezone": account.timezone,
-                "campaign_key": f"{c.platform}:{c.campaign_id}",
+                "campaign_key": c.campaign_key,
                 "campaign_name": c.name,
                 "channel": channel,
                 "channel_label": labels[channel],
@@ -1080,13 +1080,9 @@ NO_CAMPAIGN_NAME = "(no campaign)"
 def campaign_names(world: World) -> dict[str, str]:
     """Campaign key -> the name a reader sees: the ad platform campaign's or the Marketo
     program's own name, as the world's systems serve them."""
-    names = {
-        f"{c.platform}:{c.campaign_id}": c.name
-        for c in world.ad_campaigns
-        if c.platform in world.systems
-    }
+    names = {c.campaign_key: c.name for c in world.ad_campaigns if c.platform in world.systems}
     if PROGRAM_PLATFORM in world.systems:
-        names |= {f"{PROGRAM_PLATFORM}:{p.program_id}": p.name for p in world.visible_programs()}
+        names |= {p.campaign_key: p.name for p in world.visible_programs()}
     return names
 
 

@@ -151,6 +151,11 @@ class AdCampaign:
     daily_budget: float  # account currency, at scale 10,000 people
     start: date  # account-local first day of delivery
 
+    @property
+    def campaign_key(self) -> str:
+        """The certified campaign key, ``<platform>:<campaign_id>``."""
+        return f"{self.platform}:{self.campaign_id}"
+
 
 @dataclass(frozen=True)
 class AdDay:
@@ -181,6 +186,11 @@ class Program:
     created_at: datetime
     event_day: date | None
     costs: tuple[ProgramCost, ...]
+
+    @property
+    def campaign_key(self) -> str:
+        """The certified campaign key of a Marketo program, ``marketo:<program_id>``."""
+        return f"marketo:{self.program_id}"
 
 
 @dataclass(frozen=True)
@@ -920,7 +930,7 @@ def _make_touch(
     page = rng.choice(("/", "/pricing", "/product", "/blog/attribution", "/demo", "/webinars"))
     if channel in ("paid_search", "paid_social", "display"):
         campaign = rng.choice(world.campaigns_for_channel(channel))
-        campaign_key = f"{campaign.platform}:{campaign.campaign_id}"
+        campaign_key = campaign.campaign_key
         source = {"google_ads": "google", "microsoft_ads": "bing", "meta": "facebook",
                   "linkedin": "linkedin"}[campaign.platform]  # fmt: skip
         query["utm_source"] = source
@@ -950,7 +960,7 @@ def _make_touch(
             return None
         program = rng.choice(programs)
         program_id = program.program_id
-        campaign_key = f"marketo:{program.program_id}"
+        campaign_key = program.campaign_key
         query = {"utm_source": "marketo", "utm_medium": "email",
                  "utm_campaign": program.name.lower().replace(" ", "_")}  # fmt: skip
     elif channel == "events":
@@ -959,7 +969,7 @@ def _make_touch(
             return None
         program = programs[0]
         program_id = program.program_id
-        campaign_key = f"marketo:{program.program_id}"
+        campaign_key = program.campaign_key
     elif channel == "organic_search":
         query = {"utm_source": rng.choice(("google", "bing")), "utm_medium": "organic"}
     elif channel == "organic_social":

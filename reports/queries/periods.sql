@@ -7,15 +7,17 @@ with through as (
         (select max(date) from certified.funnel_daily),
         (select max(date) from certified.spend_daily)
     ) as data_through
+),
+bounds as (
+    -- the first month the data has not run past the end of
+    select data_through, date_trunc('month', data_through + interval 1 day) as open_month
+    from through
 )
 select
     data_through,
     strftime(data_through, '%b %-d, %Y') as data_through_label,
-    cast(date_trunc('month', data_through + interval 1 day) as date) as first_open_month,
-    cast(date_trunc('month', data_through + interval 1 day) - interval 1 month as date)
-        as last_complete_month,
-    strftime(date_trunc('month', data_through + interval 1 day) - interval 1 month, '%Y-%m-%d')
-        as last_complete_start,
-    strftime(date_trunc('month', data_through + interval 1 day) - interval 1 day, '%Y-%m-%d')
-        as last_complete_end
-from through
+    cast(open_month as date) as first_open_month,
+    cast(open_month - interval 1 month as date) as last_complete_month,
+    strftime(open_month - interval 1 month, '%Y-%m-%d') as last_complete_start,
+    strftime(open_month - interval 1 day, '%Y-%m-%d') as last_complete_end
+from bounds

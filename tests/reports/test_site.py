@@ -50,9 +50,14 @@ def _channel_labels() -> dict[str, str]:
 LABELS = _channel_labels()
 
 
+def rounded(value: float, places: int = 0) -> Decimal:
+    """``value`` to ``places`` decimals, half away from zero, as the pages' formats round."""
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def money(value: float) -> str:
     """A number as the pages format it with ``fmt='$#,##0'`` (half away from zero)."""
-    whole = Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    whole = rounded(value)
     return f"-${-whole:,}" if whole < 0 else f"${whole:,}"
 
 
@@ -173,9 +178,7 @@ def test_overview_defaults_to_the_last_complete_month(browsed, published_world):
     assert f"{month:%B %Y} against {previous:%B %Y}" in page["text"], page["text"][:1500]
     assert big_value(page, "Pipeline") == money(pipeline)
     assert big_value(page, "Spend") == money(spend)
-    change = Decimal(repr(100 * (pipeline - before) / before)).quantize(
-        Decimal("0.1"), ROUND_HALF_UP
-    )
+    change = rounded(100 * (pipeline - before) / before, 1)
     assert f"{change:+}% vs previous period" in page["text"]
     assert "– –" not in page["text"] and "— –" not in page["text"]
     if first_open <= through:  # the data reaches into a month that is not over
@@ -233,7 +236,7 @@ def test_pipeline_page_follows_the_attribution_model_chosen(browsed, published_w
 
 def percent(value: float) -> str:
     """A ratio as the pages format it with ``fmt=pct1`` (one decimal, half away from zero)."""
-    tenth = Decimal(repr(value * 100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    tenth = rounded(value * 100, 1)
     return f"{tenth:,}%"
 
 
@@ -260,10 +263,7 @@ def test_velocity_page_equals_the_truth(browsed, published_world):
     assert big_value(page, "Average won amount") == money(
         sum(r["won_revenue"] for r in totals) / won
     )
-    assert (
-        big_value(page, "Sales cycle (days)")
-        == f"{Decimal(repr(days / won)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
-    )
+    assert big_value(page, "Sales cycle (days)") == f"{rounded(days / won, 1)}"
     assert (
         big_value(page, "Opportunities created") == f"{sum(r['opportunities'] for r in totals):,}"
     )
@@ -343,8 +343,8 @@ def test_ad_performance_page_equals_the_truth(browsed, published_world):
     table = text.split("By platform", 1)[1].split("By campaign", 1)[0]
     for platform, (impressions, clicks, spend) in by_platform.items():
         label = PLATFORMS[platform]
-        ctr = Decimal(repr(clicks / impressions * 100)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        cpc = Decimal(repr(spend / clicks)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        ctr = rounded(clicks / impressions * 100, 2)
+        cpc = rounded(spend / clicks, 2)
         row = f"{label}\t{impressions:,}\t{clicks:,}\t{ctr}%\t${cpc:,}\t"
         assert re.search(rf"^{re.escape(row)}", table, re.MULTILINE), (
             f"no row {row!r} for {platform}:\n{table[:1500]}"
@@ -372,7 +372,7 @@ def test_pipeline_page_explains_influenced_against_total(browsed, published_worl
     if math.isclose(pipeline, influenced):
         assert "Influenced pipeline equals the total" in text
     else:
-        share = Decimal(repr(100 * influenced / pipeline)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        share = rounded(100 * influenced / pipeline, 1)
         assert f"{share}% of the pipeline had at least one" in text
     assert "Opportunity credits add up" in text
 
