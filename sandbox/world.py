@@ -167,6 +167,10 @@ class AdDay:
     clicks: int
     cost: float  # account currency
     is_final: bool  # False while the day is still inside the restatement window
+    #: the platform's own count of conversions it attributes to the campaign's day, by its own
+    #: rules (Google's data-driven attribution gives fractions; the others count whole ones)
+    conversions: float = 0.0
+    conversion_value: float = 0.0  # account currency, the value the advertiser assigned them
 
 
 @dataclass(frozen=True)
@@ -593,8 +597,29 @@ class World:
                 clicks = int(clicks * shrink)
                 impressions = int(impressions * shrink)
             cost = round(cost, 2)
-            yield AdDay(campaign, d, impressions, clicks, cost, is_final)
+            conversions, value = self._ad_conversions(campaign, d, clicks, age)
+            yield AdDay(campaign, d, impressions, clicks, cost, is_final, conversions, value)
             d += DAY
+
+    def _ad_conversions(
+        self, campaign: AdCampaign, d: date, clicks: int, age: int
+    ) -> tuple[float, float]:
+        """The conversions the platform reports for a campaign-day, and their value.
+
+        Drawn from a generator of their own, so the delivery and cost of every day are those the
+        world had before it had conversions. A share of the clicks converts (search most, display
+        least); Google reports data-driven fractions, the others whole conversions; conversions
+        of the last days keep arriving until the day is final.
+        """
+        rng = random.Random(f"{self.seed}:adconv:{campaign.campaign_id}:{d.isoformat()}")
+        rate = {"search": (0.04, 0.10), "social": (0.02, 0.06)}.get(campaign.kind, (0.005, 0.02))
+        count = int(clicks * rng.uniform(*rate) + rng.random())
+        if age <= RESTATEMENT_DAYS:
+            count = int(count * (1 - 0.15 * (RESTATEMENT_DAYS + 1 - age) * rng.random()))
+        conversions = (
+            round(count * rng.uniform(0.6, 1.0), 2) if campaign.platform == "google_ads" else count
+        )
+        return float(conversions), round(conversions * rng.uniform(40, 240), 2)
 
     def all_ad_days(self) -> Iterator[AdDay]:
         for campaign in self.ad_campaigns:

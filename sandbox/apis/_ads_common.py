@@ -75,6 +75,8 @@ class Row:
     currency: str
     is_final: bool
     served_day: str | None = None  # the date as served, when it is no calendar date
+    conversions: float = 0.0  # the platform's own count (fractional on Google)
+    conversion_value: float = 0.0  # account currency
 
     @property
     def day_text(self) -> str:
@@ -122,6 +124,8 @@ def _clean_rows(world: World, campaign: AdCampaign) -> list[Row]:
             d.cost,
             account.currency,
             d.is_final,
+            conversions=d.conversions,
+            conversion_value=d.conversion_value,
         )
         for d in world.ad_days(campaign)
     ]

@@ -14,7 +14,8 @@ NOT IN (..), BETWEEN 'a' AND 'b'`` and ``segments.date DURING TODAY|YESTERDAY|LA
 LAST_14_DAYS|LAST_30_DAYS|THIS_MONTH|LAST_MONTH`` (relative to the account's local today).
 Fields: campaign.{id,name,status,advertising_channel_type,resource_name},
 customer.{id,descriptive_name,currency_code,time_zone,resource_name}, segments.date,
-metrics.{impressions,clicks,cost_micros,ctr,average_cpc,conversions}. Selecting metrics without
+metrics.{impressions,clicks,cost_micros,ctr,average_cpc,conversions,conversions_value,
+all_conversions}. Selecting metrics without
 ``segments.date`` aggregates over the date filter (all time without one); selecting neither
 lists campaigns (or the customer).
 
@@ -24,8 +25,8 @@ SearchGoogleAdsStreamResponse, GitHub issue captures):
   ``queryResourceConsumption`` (int64, so a string) only in the final batch; an empty result is
   one batch without ``results``;
 * camelCase keys, int64 values (ids, impressions, clicks, costMicros) as strings, doubles (ctr,
-  averageCpc, conversions) as numbers, ``resourceName`` on every selected resource, dates in the
-  customer's time zone, cost in micros of the customer currency;
+  averageCpc, conversions, conversionsValue) as numbers, ``resourceName`` on every selected
+  resource, dates in the customer's time zone, cost in micros of the customer currency;
 * errors are ``{"error": {"code", "message", "status", "details": [{"@type":
   "type.googleapis.com/google.ads.googleads.<v>.errors.GoogleAdsFailure", "errors": [{"errorCode":
   {...}, "message"}], "requestId"}]}}``; the enum names used (queryError UNRECOGNIZED_FIELD,
@@ -37,9 +38,9 @@ array ``[{"error": ...}]`` (clients in the wild unwrap it); authentication error
 plain object with HTTP 401; a bad developer token answers 401 DEVELOPER_TOKEN_INVALID; batches
 hold ``BATCH_SIZE`` = 10,000 rows; rows come ordered by (date, campaign) without ORDER BY.
 
-Faults (see ``_ads_common``): ``new_property`` adds ``metrics.conversions`` (a number) to the
-rows of the last 7 days even when not selected; ``changed_type`` serves ``costMicros`` of one row
-(the first campaign's latest day) as a JSON number instead of a string; bad records
+Faults (see ``_ads_common``): ``new_property`` adds ``metrics.allConversions`` (a number) to
+the rows of the last 7 days even when not selected; ``changed_type`` serves ``costMicros`` of one
+row (the first campaign's latest day) as a JSON number instead of a string; bad records
 negative_spend, null_id (the row has no ``campaign.id`` / ``resourceName``), unknown_currency
 (``customer.currencyCode`` ``XXX`` on one row) and future_date.
 """
@@ -82,6 +83,8 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "metrics.ctr": ("metrics", "ctr", "double"),
     "metrics.average_cpc": ("metrics", "averageCpc", "double"),
     "metrics.conversions": ("metrics", "conversions", "double"),
+    "metrics.conversions_value": ("metrics", "conversionsValue", "double"),
+    "metrics.all_conversions": ("metrics", "allConversions", "double"),
 }
 RESOURCES = ("campaign", "customer")
 CHANNEL_TYPE = {"search": "SEARCH", "display": "DISPLAY", "social": "DISPLAY"}
@@ -438,6 +441,7 @@ def _raw_rows(ctx, q: Query, account) -> list[dict[str, Any]]:
         g = groups.get(key)
         if g is None:
             g = {**customer, "_impressions": 0, "_clicks": 0, "_micros": 0, "_rows": []}
+            g.update({"_conversions": 0.0, "_value": 0.0})
             if q.resource == "campaign":
                 g.update(_campaign_fields(account, r.campaign_id, r.campaign))
             if segmented:
@@ -446,6 +450,8 @@ def _raw_rows(ctx, q: Query, account) -> list[dict[str, Any]]:
         g["_impressions"] += r.impressions
         g["_clicks"] += r.clicks
         g["_micros"] += round(r.cost * 1_000_000)
+        g["_conversions"] += r.conversions
+        g["_value"] += r.conversion_value
         g["_rows"].append(r)
         if r.currency != account.currency:
             g["customer.currency_code"] = r.currency
@@ -456,7 +462,11 @@ def _raw_rows(ctx, q: Query, account) -> list[dict[str, Any]]:
         g["metrics.cost_micros"] = micros
         g["metrics.ctr"] = clk / imp if imp else 0.0
         g["metrics.average_cpc"] = micros / clk if clk else 0.0
-        g["metrics.conversions"] = 0.0
+        conversions = round(g.pop("_conversions"), 2)
+        g["metrics.conversions"] = conversions
+        g["metrics.conversions_value"] = round(g.pop("_value"), 2)
+        # all conversions count the actions not included in "conversions" as well
+        g["metrics.all_conversions"] = conversions + clk // 50
         out.append(g)
     return out
 
@@ -496,7 +506,8 @@ def _format(ctx, q: Query, raw: dict[str, Any]) -> dict[str, Any]:
     recent = any(ads.has_new_property(ctx.world, r) for r in source_rows)
     if "metrics" in row and faults.new_property and recent:
         clicks = sum(r.clicks for r in source_rows)
-        row["metrics"]["conversions"] = float(clicks // 20)
+        conversions = sum(r.conversions for r in source_rows)
+        row["metrics"]["allConversions"] = round(conversions, 2) + clicks // 50
     target = any(ads.is_changed_type(ctx.world, PLATFORM, r) for r in source_rows)
     if faults.changed_type and "costMicros" in row.get("metrics", {}) and target:
         row["metrics"]["costMicros"] = int(row["metrics"]["costMicros"])

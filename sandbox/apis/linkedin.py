@@ -28,7 +28,9 @@ Chosen: a missing ``LinkedIn-Version`` answers 400 VERSION_MISSING, a malformed 
 NONEXISTENT_VERSION; costs are written like Java's ``Double.toString`` of the two-decimal local
 cost (``"30.0"``, ``"45.67"``), ``costInUsd`` converts with the world's ECB rates of the day (the
 last business day before on weekends) and equals the local cost for USD accounts; rows are
-ordered by (date, campaign); timeGranularity MONTHLY is not served.
+ordered by (date, campaign); timeGranularity MONTHLY is not served; ``externalWebsiteConversions``
+(a count, a JSON number) and ``conversionValueInLocalCurrency`` (a string like the costs) are the
+campaign's conversions by LinkedIn's own attribution.
 
 Faults (see ``_ads_common``): ``changed_type`` serves ``clicks`` of one row (the first campaign's
 latest day) as a string; ``new_property`` adds ``landingPageClicks`` to the rows of the last 7
@@ -63,6 +65,8 @@ ANALYTICS_FIELDS = (
     "costInLocalCurrency",
     "costInUsd",
     "landingPageClicks",
+    "externalWebsiteConversions",
+    "conversionValueInLocalCurrency",
 )
 DEFAULT_FIELDS = ["dateRange", "pivotValues", "impressions", "clicks"]
 DEFAULT_PAGE_SIZE = 100
@@ -347,6 +351,10 @@ def analytics(ctx, request: Request) -> dict[str, Any]:
             "clicks": clicks,
             "costInLocalCurrency": _money(cost),
             "costInUsd": _money(cost if not fx else usd),
+            "externalWebsiteConversions": round(sum(r.conversions for r in members)),
+            "conversionValueInLocalCurrency": _money(
+                round(sum(r.conversion_value for r in members), 2)
+            ),
         }
         el = {f: values[f] for f in fields if f in values}
         if ctx.faults.new_property and any(ads.has_new_property(world, r) for r in members):

@@ -23,7 +23,11 @@ Chosen: cursors are the row position in base64 with ``=`` written ``ZD`` (how Me
 (as Meta does); auth errors answer HTTP 400 (code 104 missing token, 190 invalid token); an
 unknown account answers ``GraphMethodException`` code 100 subcode 33; an unknown field answers
 code 100; rows are ordered by (date, campaign); ``spend`` has two decimals; ``actions`` holds
-``link_click`` = clicks (the world has no conversions).
+``link_click`` = clicks and, on days with conversions, the pixel's leads
+(``offsite_conversion.fb_pixel_lead``) and Meta's ``lead`` roll-up of all lead types, which
+includes the pixel's (so the two must never be added); ``action_values`` holds their value in
+the account currency; ``value`` is the account's default attribution window (7-day click), and
+``1d_click`` / ``28d_click`` differ from it.
 
 Faults (see ``_ads_common``): ``duplicate_across_pages`` repeats the last row of a page as the
 first row of the next (insights and campaigns); ``new_property`` adds ``inline_link_clicks`` to
@@ -53,6 +57,8 @@ from sandbox.faults import BadRecord
 #: every number and date is served as text, so NaN and 2024-02-30 can be (_ads_common)
 SERVES_TEXT_VALUES = True
 PLATFORM = "meta"
+#: the pixel's lead conversions, and Meta's roll-up of every lead type (pixel ones included)
+LEAD_PIXEL, LEAD_ALL = "offsite_conversion.fb_pixel_lead", "lead"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 5000
 INSIGHT_FIELDS = (
@@ -67,6 +73,7 @@ INSIGHT_FIELDS = (
     "ctr",
     "cpc",
     "actions",
+    "action_values",
     "date_start",
     "date_stop",
     "objective",
@@ -261,6 +268,17 @@ def _insight(
         v = str(clicks)
         values["actions"] = [
             {"action_type": "link_click", "value": v, "1d_click": v, "7d_click": v, "28d_click": v}
+        ]
+    conversions = round(sum(r.conversions for r in members))
+    if conversions:
+        value = f"{sum(r.conversion_value for r in members):.2f}"
+        n, early, late = str(conversions), str(conversions * 3 // 4), str(conversions * 6 // 5)
+        windows = {"value": n, "1d_click": early, "7d_click": n, "28d_click": late}
+        values.setdefault("actions", []).extend(
+            {"action_type": t, **windows} for t in (LEAD_PIXEL, LEAD_ALL)
+        )
+        values["action_values"] = [
+            {"action_type": t, "value": value, "7d_click": value} for t in (LEAD_PIXEL, LEAD_ALL)
         ]
     row: dict[str, Any] = {}
     for f in fields:

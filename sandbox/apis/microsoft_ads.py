@@ -38,10 +38,13 @@ header block and before the footer; a request is Pending for exactly one poll; i
 ignored (dates are the account's, as in the world); hourly rows split each day deterministically
 so that the hours sum to the day; rows are ordered by (TimePeriod, campaign).
 
-Faults (see ``_ads_common``): ``new_property`` appends a ``Conversions`` column; ``changed_type``
-writes ``Impressions`` of one row (the first campaign's latest day) as ``"43.0"``; bad records
-negative_spend (``Spend`` ``"-1.23"``), null_id (an empty ``CampaignId``), unknown_currency
-(``CurrencyCode`` ``"XXX"``) and future_date.
+``Conversions`` (a count) and ``Revenue`` (their value in the account currency, two decimals) are
+Microsoft's own conversion tracking (UET goals).
+
+Faults (see ``_ads_common``): ``new_property`` appends an ``AllConversions`` column;
+``changed_type`` writes ``Impressions`` of one row (the first campaign's latest day) as
+``"43.0"``; bad records negative_spend (``Spend`` ``"-1.23"``), null_id (an empty
+``CampaignId``), unknown_currency (``CurrencyCode`` ``"XXX"``) and future_date.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ COLUMNS = (
     "Spend",
     "Ctr",
     "AverageCpc",
+    "Conversions",
+    "Revenue",
 )
 CAMPAIGN_TYPE = {"search": "Search", "display": "Audience", "social": "Audience"}
 TIME_ZONE_LABEL = {
@@ -240,8 +245,8 @@ def _split(total: int, weights: list[float]) -> list[int]:
     return out
 
 
-def _hours(row: ads.Row) -> list[tuple[int, int, int, float]]:
-    """(hour, impressions, clicks, cost) for the hours of a day that had any delivery."""
+def _hours(row: ads.Row) -> list[tuple[int, int, int, float, int, float]]:
+    """(hour, impressions, clicks, cost, conversions, revenue) for the hours with delivery."""
     rng = random.Random(f"msads-hours:{row.campaign.campaign_id}:{row.day.isoformat()}")
     weights = [0.3 + (1.0 if 8 <= h <= 20 else 0.0) + rng.random() for h in range(24)]
     imps = _split(row.impressions, weights)
@@ -249,10 +254,12 @@ def _hours(row: ads.Row) -> list[tuple[int, int, int, float]]:
     cents = round(abs(row.cost) * 100)
     sign = -1 if row.cost < 0 else 1
     costs = _split(cents, weights)
+    conversions = _split(round(row.conversions), weights)
+    revenue = _split(round(row.conversion_value * 100), weights)
     return [
-        (h, imps[h], clicks[h], sign * costs[h] / 100)
+        (h, imps[h], clicks[h], sign * costs[h] / 100, conversions[h], revenue[h] / 100)
         for h in range(24)
-        if imps[h] or clicks[h] or costs[h]
+        if imps[h] or clicks[h] or costs[h] or conversions[h] or revenue[h]
     ]
 
 
@@ -261,7 +268,7 @@ def build_rows(ctx, spec: Spec) -> tuple[list[list[str]], list[str], bool]:
     header = list(spec.columns)
     new_column = ctx.faults.new_property
     if new_column:
-        header.append("Conversions")
+        header.append("AllConversions")
     lines: list[tuple[tuple, list[str]]] = []
     incomplete = False
     order = {c.campaign_id: i for i, c in enumerate(world.ad_campaigns)}
@@ -280,14 +287,28 @@ def build_rows(ctx, spec: Spec) -> tuple[list[list[str]], list[str], bool]:
                     sum(r.impressions for r in ms),
                     sum(r.clicks for r in ms),
                     round(sum(r.cost for r in ms), 2),
+                    round(sum(r.conversions for r in ms)),
+                    round(sum(r.conversion_value for r in ms), 2),
                 )
                 for ms in groups.values()
             ]
         elif spec.aggregation == "Hourly":
-            parts = [(r.day, h, [r], i, c, cost) for r in rows for h, i, c, cost in _hours(r)]
+            parts = [(r.day, h[0], [r], *h[1:]) for r in rows for h in _hours(r)]
         else:
-            parts = [(r.day, None, [r], r.impressions, r.clicks, r.cost) for r in rows]
-        for day, hour, members, imps, clicks, cost in parts:
+            parts = [
+                (
+                    r.day,
+                    None,
+                    [r],
+                    r.impressions,
+                    r.clicks,
+                    r.cost,
+                    r.conversions,
+                    r.conversion_value,
+                )
+                for r in rows
+            ]
+        for day, hour, members, imps, clicks, cost, conversions, revenue in parts:
             first = members[0]
             incomplete = incomplete or any(not r.is_final for r in members)
             period = "" if day is None else day.isoformat()
@@ -307,6 +328,8 @@ def build_rows(ctx, spec: Spec) -> tuple[list[list[str]], list[str], bool]:
                 "Spend": f"{cost:.2f}",
                 "Ctr": f"{clicks / imps * 100:.2f}%" if imps else "0.00%",
                 "AverageCpc": f"{cost / clicks:.2f}" if clicks else "0.00",
+                "Conversions": str(round(conversions)),
+                "Revenue": f"{revenue:.2f}",
             }
             if ctx.faults.changed_type and any(
                 ads.is_changed_type(world, PLATFORM, r) for r in members
@@ -314,7 +337,7 @@ def build_rows(ctx, spec: Spec) -> tuple[list[list[str]], list[str], bool]:
                 values["Impressions"] = f"{imps:.1f}"
             line = [values[c] for c in spec.columns]
             if new_column:
-                line.append("0")
+                line.append(str(round(conversions) + clicks // 50))
             key = (
                 day or date.min,
                 hour or 0,

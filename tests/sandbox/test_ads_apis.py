@@ -20,7 +20,8 @@ WORLD = World(seed=11, scale=400, start=date(2025, 1, 1), end=date(2025, 2, 20))
 AD_KINDS = frozenset({"negative_spend", "null_id", "unknown_currency", "future_date"})
 GADS_QUERY = (
     "SELECT campaign.id, campaign.name, campaign.advertising_channel_type, customer.currency_code, "
-    "segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros FROM campaign "
+    "segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions,"
+    " metrics.conversions_value FROM campaign "
     "WHERE segments.date BETWEEN '{since}' AND '{until}'"
 )
 
@@ -104,6 +105,9 @@ def test_google_ads_window_is_the_world(clean, customer):
             "impressions": str(day.impressions),
             "clicks": str(day.clicks),
             "costMicros": str(round(day.cost * 1_000_000)),
+            # doubles are JSON numbers
+            "conversions": day.conversions,
+            "conversionsValue": day.conversion_value,
         }
         assert row["customer"]["currencyCode"] == account.currency
         assert row["campaign"]["name"] == day.campaign.name
@@ -124,7 +128,8 @@ def test_google_ads_shapes_batches_and_other_queries(clean, monkeypatch):
     assert ["queryResourceConsumption" in b for b in batches] == [False] * 3 + [True]
     assert batches[0]["fieldMask"] == (
         "campaign.id,campaign.name,campaign.advertisingChannelType,customer.currencyCode,"
-        "segments.date,metrics.impressions,metrics.clicks,metrics.costMicros"
+        "segments.date,metrics.impressions,metrics.clicks,metrics.costMicros,metrics.conversions,"
+        "metrics.conversionsValue"
     )
     row = batches[0]["results"][0]
     assert all(isinstance(row["metrics"][k], str) for k in ("impressions", "clicks", "costMicros"))
@@ -248,6 +253,15 @@ def test_meta_insights_pages_cover_the_world(clean, account):
         if day.clicks:
             assert row["actions"][0]["action_type"] == "link_click"
             assert row["actions"][0]["value"] == str(day.clicks)
+        actions = {a["action_type"]: a["value"] for a in row.get("actions", [])}
+        values = {a["action_type"]: a["value"] for a in row.get("action_values", [])}
+        if day.conversions:
+            # the pixel's leads and Meta's roll-up of all leads: the same conversions, twice
+            assert actions["offsite_conversion.fb_pixel_lead"] == str(int(day.conversions))
+            assert actions["lead"] == actions["offsite_conversion.fb_pixel_lead"]
+            assert values["offsite_conversion.fb_pixel_lead"] == f"{day.conversion_value:.2f}"
+        else:
+            assert "lead" not in actions and not values
         for k, v in row.items():
             assert isinstance(v, (str, list)), (k, v)
 
@@ -294,7 +308,8 @@ def li_analytics(server, since, until, headers=None):
         f"{server.base_urls['linkedin']}/rest/adAnalytics?q=analytics&pivot=CAMPAIGN"
         f"&timeGranularity=DAILY&dateRange={rng}"
         "&accounts=List(urn%3Ali%3AsponsoredAccount%3A508000001)"
-        "&fields=dateRange,pivotValues,impressions,clicks,costInLocalCurrency,costInUsd"
+        "&fields=dateRange,pivotValues,impressions,clicks,costInLocalCurrency,costInUsd,"
+        "externalWebsiteConversions,conversionValueInLocalCurrency"
     )
     return requests.get(url, headers=headers or li_headers(server))
 
@@ -322,6 +337,9 @@ def test_linkedin_analytics_is_the_world(clean):
         assert isinstance(el["costInLocalCurrency"], str)
         assert float(el["costInLocalCurrency"]) == day.cost
         assert el["costInUsd"] == el["costInLocalCurrency"]  # the LinkedIn account is in USD
+        assert el["externalWebsiteConversions"] == day.conversions
+        assert isinstance(el["externalWebsiteConversions"], int)
+        assert float(el["conversionValueInLocalCurrency"]) == day.conversion_value
 
 
 def test_linkedin_campaign_paging_and_errors(clean):
@@ -360,6 +378,8 @@ MS_COLUMNS = [
     "Clicks",
     "Spend",
     "Ctr",
+    "Conversions",
+    "Revenue",
 ]
 
 
@@ -428,6 +448,8 @@ def test_microsoft_ads_async_report_is_the_world(clean):
         assert row["Spend"] == f"{day.cost:.2f}"
         ctr = day.clicks / day.impressions * 100 if day.impressions else 0.0
         assert row["Ctr"] == f"{ctr:.2f}%"
+        assert row["Conversions"] == str(int(day.conversions))
+        assert row["Revenue"] == f"{day.conversion_value:.2f}"
         assert row["CurrencyCode"] == "EUR" and row["AccountId"] == "180000001"
         assert row["CampaignType"] == {"search": "Search", "display": "Audience"}[day.campaign.kind]
 
@@ -451,6 +473,8 @@ def test_microsoft_ads_hourly_and_headerless(clean):
         assert sum(int(r["Impressions"]) for r in mine) == day.impressions
         assert sum(int(r["Clicks"]) for r in mine) == day.clicks
         assert round(sum(float(r["Spend"]) for r in mine), 2) == day.cost
+        assert sum(int(r["Conversions"]) for r in mine) == day.conversions
+        assert round(sum(float(r["Revenue"]) for r in mine), 2) == day.conversion_value
 
 
 def test_microsoft_ads_auth_error(clean):
@@ -560,8 +584,8 @@ def test_google_ads_data_faults_and_bad_records(faulty):
     customer = "1234567890"
     until = latest_day(WORLD, customer)
     rows = gads_rows(faulty, customer, WORLD.start - timedelta(days=30), until)
-    assert any("conversions" in r["metrics"] for r in rows)
-    assert not all("conversions" in r["metrics"] for r in rows)
+    assert any("allConversions" in r["metrics"] for r in rows)
+    assert not all("allConversions" in r["metrics"] for r in rows)
     assert sum(isinstance(r["metrics"]["costMicros"], int) for r in rows) == 1
     bad = {b.kind: b for b in faulty.bad_records() if b.source == "google_ads"}
     assert set(bad) == AD_KINDS and bad["null_id"].record_id is None
@@ -596,7 +620,8 @@ def test_microsoft_ads_data_faults_and_bad_records(faulty):
         ExcludeReportFooter=True,
     )
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert all(r["Conversions"] == "0" for r in rows)  # new_property: a new column
+    # new_property: a new column
+    assert all(int(r["AllConversions"]) >= int(r["Conversions"]) for r in rows)
     assert sum(not r["Impressions"].isdigit() for r in rows) == 1  # changed_type
     assert sum(r["CampaignId"] == "" for r in rows) == 1
     assert sum(r["CurrencyCode"] == "XXX" for r in rows) == 1

@@ -34,7 +34,7 @@ from sandbox.faults import BAD_RECORD_KINDS, FaultPlan
 from sandbox.rules import Settings
 from sandbox.server import SandboxServer
 from sandbox.truth import MissingFxRate, compute_truth, write_truth
-from sandbox.world import REPORTING_CURRENCY, World
+from sandbox.world import REPORTING_CURRENCY, AdDay, World
 from warehouse.sources import enabled_sources, registry
 
 from .conftest import SMALL_SCALE, SMALL_SEED
@@ -114,6 +114,8 @@ def _split_columns(text: str, added: tuple[str, ...]) -> tuple[bytes, bytes]:
     return first.getvalue().encode(), later.getvalue().encode()
 
 
+#: the platforms' own conversions of each ad day (issue 14), drawn apart from delivery and cost
+PINNED_AD_CONVERSIONS = "96710a46ede3be1068173f834821a27e8474bbf91205bd4bc9f58967b1ae6854"
 PINNED_ADDED_TRUTH_CSV = "5a56558657d29410438c718bfb7ddcffc650a2106083f2d3827929756eb7f0e6"
 
 
@@ -148,13 +150,24 @@ def test_default_world_is_unchanged(tmp_path):
     h = hashlib.sha256()
     for b in w.bundles():
         h.update(repr(b).encode())
+    later = hashlib.sha256()
     for d in w.all_ad_days():
-        h.update(repr(d).encode())
+        h.update(_first_repr(d).encode())
+        later.update(repr((d.conversions, d.conversion_value)).encode())
     for r in w.fx_rates():
         h.update(repr(r).encode())
     h.update(repr(w.programs).encode())
     h.update(repr(w.ad_accounts).encode())
     assert h.hexdigest() == PINNED_WORLD_MODEL
+    assert later.hexdigest() == PINNED_AD_CONVERSIONS
+
+
+def _first_repr(d: AdDay) -> str:
+    """An ad day's repr as it was before days had conversions (the first pin's)."""
+    return (
+        f"AdDay(campaign={d.campaign!r}, day={d.day!r}, impressions={d.impressions!r},"
+        f" clicks={d.clicks!r}, cost={d.cost!r}, is_final={d.is_final!r})"
+    )
 
 
 def test_systems_are_kept_and_checked():
