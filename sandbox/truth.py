@@ -548,8 +548,9 @@ def ad_performance_rows(world: World, settings: Settings, fx: FxTable | None = N
     """ad_performance_daily: every ad platform campaign day as reported now (zero cost
     included), of the world's systems only, with the names the platforms serve (the campaign's
     and the account's), the account's time zone, the channel's display label, and CTR / CPC /
-    CPM in reporting currency (None when the denominator is 0). Spend is converted at the
-    account-local day's rate, as in spend_daily."""
+    CPM in reporting currency (None when the denominator is 0), and the conversions and value
+    the platform itself reports. Spend and conversion value are converted at the account-local
+    day's rate, as in spend_daily."""
     fx = fx or recorded_fx(world)
     rep = settings.reporting_currency
     labels = {c.channel: c.label for c in settings.channels}
@@ -581,6 +582,11 @@ def ad_performance_rows(world: World, settings: Settings, fx: FxTable | None = N
                 "ctr": _div(ad.clicks, ad.impressions),
                 "cpc": _div(spend, ad.clicks),
                 "cpm": _div(spend * 1000, ad.impressions),
+                # the platform's own count and value: per platform, never added across them
+                "platform_conversions": ad.conversions,
+                "platform_conversion_value": fx.convert(
+                    ad.conversion_value, account.currency, ad.day, rep
+                ),
             }
         )
     rows.sort(key=lambda r: (r["date"], r["platform"], r["account_id"], r["campaign_key"]))
@@ -706,6 +712,8 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("ctr", "double"),
             ("cpc", "double"),
             ("cpm", "double"),
+            ("platform_conversions", "double"),
+            ("platform_conversion_value", "double"),
         ],
     ),
     "channel_labels": (

@@ -96,6 +96,8 @@ def campaigns(client: RESTClient, customer_ids: list[str], api_version: str) -> 
         "impressions": {"data_type": "bigint"},
         "clicks": {"data_type": "bigint"},
         "cost_micros": {"data_type": "bigint"},
+        "conversions": {"data_type": "double"},
+        "conversions_value": {"data_type": "double"},
     },
 )
 def campaign_daily(
@@ -104,7 +106,8 @@ def campaign_daily(
     api_version: str,
     window: dlt.sources.incremental[str] = dlt.sources.incremental("date"),  # noqa: B008
 ) -> Iterator[Any]:
-    """One row per campaign and account-local day: impressions, clicks, cost in micros.
+    """One row per campaign and account-local day: impressions, clicks, cost in micros, and the
+    conversions Google reports with their value.
 
     The window starts `lookback_days` before the last loaded day, so restated days are loaded
     again and replace the old rows (merge on customer, campaign and date).

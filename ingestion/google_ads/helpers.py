@@ -185,7 +185,8 @@ def flatten_row(result: dict[str, Any]) -> dict[str, Any]:
     Metrics and segments keep their own names, other resources are prefixed with theirs. Every
     field Google sends is kept (a newly selected or newly added field becomes a new column);
     ``resourceName`` is dropped as it repeats the ids. int64 metrics become integers (0 when
-    left out, as proto3 JSON does with zeros; the queries here select all of them), but a
+    left out, as proto3 JSON does with zeros; the queries here select all of them; the double
+    metrics 0.0 likewise), but a
     value that is not an integer is passed on as sent, so the schema contract reports it.
     """
     row: dict[str, Any] = {}
@@ -207,6 +208,8 @@ def flatten_row(result: dict[str, Any]) -> dict[str, Any]:
         # proto3 JSON leaves zero values out: a selected count or cost that is absent is 0
         for key in settings.INT64_METRICS:
             row.setdefault(_snake(key), 0)
+        for key in settings.DOUBLE_METRICS:
+            row.setdefault(_snake(key), 0.0)
     return row
 
 

@@ -21,12 +21,17 @@ CAMPAIGNS_QUERY = (
 
 CAMPAIGN_DAILY_QUERY = (
     "SELECT customer.id, customer.currency_code, customer.time_zone, campaign.id,"
-    " segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros"
+    " segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros,"
+    " metrics.conversions, metrics.conversions_value"
     " FROM campaign WHERE segments.date BETWEEN '{start}' AND '{end}'"
 )
 
 #: proto3 JSON sends int64 as strings; these metrics are counts or micros, loaded as integers
 INT64_METRICS = ("impressions", "clicks", "costMicros")
+#: doubles: the conversions Google attributes to the campaign's day by the account's conversion
+#: actions and attribution model (fractional under data-driven attribution), and their value
+#: in the account currency
+DOUBLE_METRICS = ("conversions", "conversionsValue")
 
 #: GAQL "resource.field" -> column, where the plain "<resource>_<field>" would read badly
 COLUMN_NAMES = {

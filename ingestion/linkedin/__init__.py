@@ -91,6 +91,8 @@ def linkedin_source(
                     "clicks": {"data_type": "bigint"},
                     "cost_in_local_currency": {"data_type": "decimal"},
                     "cost_in_usd": {"data_type": "decimal"},
+                    "external_website_conversions": {"data_type": "bigint"},
+                    "conversion_value_in_local_currency": {"data_type": "decimal"},
                 },
                 "include_from_parent": ["id", "currency"],
                 "endpoint": {

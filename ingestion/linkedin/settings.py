@@ -18,6 +18,9 @@ ANALYTICS_FIELDS = (
     "clicks",
     "costInLocalCurrency",
     "costInUsd",
+    # conversions by LinkedIn's own attribution (its conversion rules and windows), and value
+    "externalWebsiteConversions",
+    "conversionValueInLocalCurrency",
 )
 #: the analytics finder is not paginated: one request per account and window. Rest.li 2.0
 #: wants ( ) , : literal and the URN inside List() percent-encoded, so the query is written
@@ -30,7 +33,7 @@ ANALYTICS_PATH = (
 )
 
 #: LinkedIn writes costs as decimal strings ("45.67"); counts are JSON numbers
-DECIMAL_FIELDS = ("costInLocalCurrency", "costInUsd")
+DECIMAL_FIELDS = ("costInLocalCurrency", "costInUsd", "conversionValueInLocalCurrency")
 
 SETTING_ACCESS_TOKEN = "SOURCES__LINKEDIN__ACCESS_TOKEN"
 SETTING_ACCOUNT_IDS = "SOURCES__LINKEDIN__ACCOUNT_IDS"

@@ -23,7 +23,7 @@ from . import settings
 from .helpers import MetaAuth, NextUrlWithoutToken, as_id_list, typed_insight
 
 
-@dlt.source(name="meta", max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
+@dlt.source(name="meta", max_table_nesting=1, schema_contract=SCHEMA_CONTRACT)
 def meta_source(
     account_ids: list[str] = dlt.config.value,
     access_token: str = dlt.secrets.value,

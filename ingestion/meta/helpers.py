@@ -91,7 +91,8 @@ def as_id_list(value: Any) -> list[str]:
 
 
 def typed_insight(row: dict[str, Any]) -> dict[str, Any]:
-    """Counts as integers and spend as a decimal, as Meta means them; other fields unchanged.
+    """Counts as integers, spend and the action numbers as decimals, as Meta means them; other
+    fields unchanged.
 
     A value that does not parse is passed on as sent, so the schema contract reports it.
     """
@@ -104,4 +105,11 @@ def typed_insight(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             with contextlib.suppress(InvalidOperation):
                 row[name] = Decimal(str(value))
+    for name in ("actions", "action_values"):
+        for action in row.get(name) or []:
+            for key in settings.ACTION_NUMBER_FIELDS:
+                value = action.get(key)
+                if isinstance(value, str):
+                    with contextlib.suppress(InvalidOperation):
+                        action[key] = Decimal(value)
     return row

@@ -22,6 +22,11 @@ INSIGHT_FIELDS = (
     "impressions",
     "clicks",
     "spend",
+    # Meta's own counts per action type and their values (lists of {"action_type", "value",
+    # "1d_click", "7d_click", "28d_click"}): loaded as nested tables, chosen in dbt
+    # (var meta_conversion_action_types) since each advertiser counts other types
+    "actions",
+    "action_values",
 )
 CAMPAIGN_FIELDS = (
     "id",
@@ -36,6 +41,8 @@ CAMPAIGN_FIELDS = (
 #: Graph API sends every number as a string: counts become integers, money a decimal
 INTEGER_FIELDS = ("impressions", "clicks")
 DECIMAL_FIELDS = ("spend",)
+#: the numbers of an `actions` / `action_values` entry (the attribution windows Meta sends)
+ACTION_NUMBER_FIELDS = ("value", "1d_click", "7d_click", "28d_click", "1d_view")
 
 #: Graph API error codes that mean the token is missing, invalid, expired or lacks permission
 #: (it answers them with HTTP 400, not 401)

@@ -88,6 +88,8 @@ def microsoft_ads_source(
         "impressions": {"data_type": "bigint"},
         "clicks": {"data_type": "bigint"},
         "spend": {"data_type": "decimal"},
+        "conversions": {"data_type": "decimal"},
+        "revenue": {"data_type": "decimal"},
     },
 )
 def campaign_performance_daily(
@@ -97,7 +99,8 @@ def campaign_performance_daily(
     report_timeout_seconds: float,
     window: dlt.sources.incremental[str] = dlt.sources.incremental("date"),  # noqa: B008
 ) -> Iterator[Any]:
-    """One row per campaign and account-local day: impressions, clicks, spend and currency.
+    """One row per campaign and account-local day: impressions, clicks, spend, currency, and the
+    conversions Microsoft reports with their revenue.
 
     The window starts `lookback_days` before the last loaded day, so restated days are loaded
     again and replace the old rows (merge on account, campaign and date).

@@ -27,11 +27,15 @@ REPORT_COLUMNS = (
     "Impressions",
     "Clicks",
     "Spend",
+    "Conversions",
+    "Revenue",
 )
 #: the report's columns as loaded; TimePeriod of a daily report is the account-local date
 COLUMN_NAMES = {"TimePeriod": "date"}
 INTEGER_COLUMNS = ("Impressions", "Clicks")
-DECIMAL_COLUMNS = ("Spend",)
+#: Conversions: Microsoft's own count by its conversion goals (a decimal: it can be fractional
+#: where goals count value or cross-device); Revenue: their value in the account currency
+DECIMAL_COLUMNS = ("Spend", "Conversions", "Revenue")
 #: rows handed to dlt at a time while the CSV is read
 BATCH_SIZE = 5_000
 

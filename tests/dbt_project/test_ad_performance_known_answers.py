@@ -56,6 +56,8 @@ def test_the_truth_names_what_the_world_names(warehouse):
     accounts = {a.account_id: a.name for a in world.ad_accounts}
     labels = {c.channel: c.label for c in CHANNELS}
     rows = warehouse.truth.table("ad_performance_daily")
+    converting = {r["platform"] for r in rows if r["platform_conversions"] > 0}
+    assert converting == AD_PLATFORMS, "every platform reports conversions: the test proves them"
     for r in rows:
         assert r["campaign_name"] == names[r["campaign_key"]]
         assert r["account_name"] == accounts[r["account_id"]]

@@ -50,6 +50,7 @@ import duckdb
 import pytest
 
 from sandbox.world import World
+from tests.support import raw_tables
 from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, load_world, read_table
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_worked" / "raw_tables.json"
@@ -64,24 +65,13 @@ def fixture_tables() -> dict[str, dict]:
 
 
 def write_raw_tables(warehouse: Path, tables: dict[str, dict] | None = None) -> None:
-    """Create every raw table with the fixture's columns (dlt's `_dlt_load_id` and `_dlt_id`
-    last, as dlt adds them) and insert its rows; a column a row leaves out is null. ``tables``:
-    the fixture's, or a variant of them (another test's edited world)."""
+    """Create every raw table with the fixture's columns (dlt's own columns as dlt adds them)
+    and insert its rows. ``tables``: the fixture's, or a variant of them (another test's edited
+    world)."""
     with duckdb.connect(str(warehouse)) as con:
-        for relation, table in (tables or fixture_tables()).items():
-            schema = relation.split(".")[0]
-            columns = {**table["columns"], "_dlt_load_id": "VARCHAR", "_dlt_id": "VARCHAR"}
-            con.execute(f"create schema if not exists {schema}")
-            definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-            con.execute(f"create table {relation} ({definition})")
-            names = list(columns)
-            placeholders = ", ".join(f"cast(? as {columns[n]})" for n in names)
-            for n, row in enumerate(table["rows"]):
-                unknown = set(row) - set(table["columns"])
-                assert not unknown, f"{FIXTURE.name}: {relation} row {n}: unknown {unknown}"
-                values = [row.get(name) for name in names[:-2]]
-                values += [LOAD_ID, f"{relation}-{n}"]
-                con.execute(f"insert into {relation} values ({placeholders})", values)
+        raw_tables.write_raw_tables(
+            con.execute, tables or fixture_tables(), load_id=LOAD_ID, source=FIXTURE.name
+        )
 
 
 @pytest.fixture(scope="module")
@@ -534,3 +524,26 @@ def test_visitor_text_is_cleaned_and_listed_as_corrected(hand_worked):
          "corrected", detail),
     ]  # fmt: skip
     assert "bob@" not in detail and "415" not in detail
+
+
+# --- ad performance: the platforms' own conversions ----------------------------------------------
+
+
+def test_ad_performance_carries_each_platforms_own_conversions(hand_worked):
+    """Google's own conversions (the fixture's `conversions`, `conversions_value`) per campaign
+    day, the value in USD at the day's rate as spend is; days without any are 0, not null."""
+    got = {
+        (r["campaign_key"], str(r["date"])): (
+            round(r["platform_conversions"], 9),
+            round(r["platform_conversion_value"], 9),
+        )
+        for r in table(hand_worked, "ad_performance_daily")
+    }
+    assert got == {
+        ("google_ads:501", "2025-03-07"): (1.5, 150.0),  # a USD account: no conversion
+        ("google_ads:501", "2025-03-10"): (0.5, 40.0),  # data-driven fractions stay fractions
+        ("google_ads:502", "2025-03-07"): (2.0, 54.0),  # 50 EUR x 1.08 USD per EUR on Fri 03-07
+        ("google_ads:502", "2025-03-08"): (0.0, 0.0),
+        ("google_ads:502", "2025-03-09"): (0.0, 0.0),
+        ("google_ads:502", "2025-03-10"): (0.0, 0.0),
+    }

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbt_project.test_hand_worked import fixture_tables, write_raw_tables
+from tests.dbt_project.test_hand_worked import LOAD_ID, fixture_tables, write_raw_tables
+from tests.support import raw_tables
 from tests.support.pipeline import assert_rows_equal, dbt
 from tests.support.pipeline import read_table as read_duckdb
 
@@ -105,20 +106,13 @@ POSTGRES_TYPES = {"DOUBLE": "double precision", "JSON": "jsonb",
 
 def write_postgres_tables(settings, tables: dict[str, dict]) -> None:
     with settings.connect() as con, con.cursor() as cursor:
-        for relation, table in tables.items():
-            schema = relation.split(".")[0]
-            columns = {name: POSTGRES_TYPES.get(kind, kind.lower())
-                       for name, kind in table["columns"].items()}  # fmt: skip
-            columns |= {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
-            cursor.execute(f'create schema if not exists "{schema}"')
-            definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-            cursor.execute(f"create table {relation} ({definition})")
-            names = list(columns)
-            placeholders = ", ".join(f"cast(%s as {columns[n]})" for n in names)
-            for n, row in enumerate(table["rows"]):
-                values = [row.get(name) for name in names[:-2]]
-                values += ["1741600000.000000", f"{relation}-{n}"]
-                cursor.execute(f"insert into {relation} values ({placeholders})", values)
+        raw_tables.write_raw_tables(
+            cursor.execute,
+            tables,
+            load_id=LOAD_ID,
+            type_of=lambda kind: POSTGRES_TYPES.get(kind, kind.lower()),
+            placeholder="%s",
+        )
         con.commit()
 
 

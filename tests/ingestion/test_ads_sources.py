@@ -33,7 +33,9 @@ class Platform:
     name: str
     ids_setting: str  # the setting holding the account ids
     table: str  # the daily table
-    sql: str  # (account, campaign, date, impressions, clicks, cost, currency) per loaded row
+    #: (account, campaign, date, impressions, clicks, cost, currency, conversions, conversion
+    #: value) per loaded row
+    sql: str
     date_column: str
     campaigns_sql: str | None  # campaign ids loaded, if the source has a campaigns table
     cost_in_micros: bool = False
@@ -48,7 +50,7 @@ PLATFORMS = {
             "CUSTOMER_IDS",
             "campaign_daily",
             "select customer_id, campaign_id, date, impressions, clicks, cost_micros,"
-            " currency_code from raw_google_ads.campaign_daily",
+            " currency_code, conversions, conversions_value from raw_google_ads.campaign_daily",
             "date",
             "select campaign_id from raw_google_ads.campaigns",
             cost_in_micros=True,
@@ -57,8 +59,12 @@ PLATFORMS = {
             "meta",
             "ACCOUNT_IDS",
             "campaign_insights_daily",
-            "select account_id, campaign_id, date_start, impressions, clicks, spend,"
-            " account_currency from raw_meta.campaign_insights_daily",
+            "select d.account_id, d.campaign_id, d.date_start, d.impressions, d.clicks, d.spend,"
+            " d.account_currency, a.value, v.value from raw_meta.campaign_insights_daily d"
+            " left join raw_meta.campaign_insights_daily__actions a on a._dlt_parent_id = d._dlt_id"
+            "  and a.action_type = 'offsite_conversion.fb_pixel_lead'"
+            " left join raw_meta.campaign_insights_daily__action_values v"
+            "  on v._dlt_parent_id = d._dlt_id and v.action_type = a.action_type",
             "date_start",
             "select id from raw_meta.campaigns",
         ),
@@ -67,7 +73,8 @@ PLATFORMS = {
             "ACCOUNT_IDS",
             "campaign_analytics_daily",
             "select account_id, campaign_id, date, impressions, clicks, cost_in_local_currency,"
-            " currency from raw_linkedin.campaign_analytics_daily",
+            " currency, external_website_conversions, conversion_value_in_local_currency"
+            " from raw_linkedin.campaign_analytics_daily",
             "date",
             "select id from raw_linkedin.campaigns",
         ),
@@ -75,8 +82,8 @@ PLATFORMS = {
             "microsoft_ads",
             "ACCOUNT_IDS",
             "campaign_performance_daily",
-            "select account_id, campaign_id, date, impressions, clicks, spend, currency_code"
-            " from raw_microsoft_ads.campaign_performance_daily",
+            "select account_id, campaign_id, date, impressions, clicks, spend, currency_code,"
+            " conversions, revenue from raw_microsoft_ads.campaign_performance_daily",
             "date",
             None,
             secret="developer_token",
@@ -117,9 +124,14 @@ def rows(path, sql: str) -> list[tuple]:
 
 def loaded(path, platform: Platform) -> list[tuple]:
     out = []
-    for account, campaign, day, impressions, clicks, cost, currency in rows(path, platform.sql):
+    for account, campaign, day, impressions, clicks, cost, currency, conv, value in rows(
+        path, platform.sql
+    ):
         cost = int(cost) if platform.cost_in_micros else Decimal(cost).quantize(CENT)
-        out.append((account, campaign, day.isoformat(), impressions, clicks, cost, currency))
+        conv, value = (Decimal(str(x or 0)).quantize(CENT) for x in (conv, value))
+        out.append(
+            (account, campaign, day.isoformat(), impressions, clicks, cost, currency, conv, value)
+        )
     return sorted(out)
 
 
@@ -134,7 +146,11 @@ def expected(world: World, platform: Platform) -> list[tuple]:
         cost = round(d.cost * 1_000_000) if platform.cost_in_micros else Decimal(f"{d.cost:.2f}")
         account_id = c.account_id.removeprefix("act_")
         day, currency = d.day.isoformat(), account.currency
-        out.append((account_id, c.campaign_id, day, d.impressions, d.clicks, cost, currency))
+        conv = Decimal(f"{d.conversions:.2f}")
+        value = Decimal(f"{d.conversion_value:.2f}")
+        out.append(
+            (account_id, c.campaign_id, day, d.impressions, d.clicks, cost, currency, conv, value)
+        )
     return sorted(out)
 
 

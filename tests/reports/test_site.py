@@ -357,6 +357,32 @@ def test_ad_performance_page_equals_the_truth(browsed, published_world):
     assert not raw, f"platform keys shown instead of names: {raw}"
 
 
+def test_ad_performance_page_shows_each_platforms_own_conversions(browsed, published_world):
+    """Conversions, their value and cost per conversion per platform, as each platform reports
+    them (the ground truth's platform_conversions), and never one total across platforms."""
+    rows = published_world.truth.table("ad_performance_daily")
+    text = browsed["/ad-performance"]["text"]
+    section = text.split("Conversions as each platform reports them", 1)[1].split("By campaign")[0]
+    sums: dict[str, list[float]] = {}
+    for r in rows:
+        s = sums.setdefault(r["platform"], [0.0, 0.0, 0.0])
+        s[0] += r["platform_conversions"]
+        s[1] += r["platform_conversion_value"]
+        s[2] += r["spend"]
+    assert sum(1 for s in sums.values() if s[0]) >= 2, "too few converting platforms to prove"
+    for platform, (conversions, value, spend) in sums.items():
+        cost = f"${rounded(spend / conversions, 2):,}" if conversions else "-"
+        row = (
+            f"{PLATFORMS[platform]}\t{rounded(conversions, 1):,}\t{money(value)}\t{money(spend)}"
+            f"\t{cost}\t"
+        )
+        assert re.search(rf"^{re.escape(row)}", section, re.MULTILINE), (
+            f"no row {row!r} for {platform}:\n{section[:1500]}"
+        )
+    total = rounded(sum(s[0] for s in sums.values()), 1)
+    assert f"{total:,}" not in section, "the platforms' conversions are added up into one count"
+
+
 def test_data_quality_page_says_passed_and_failed_in_words(browsed):
     text = browsed["/data-quality"]["text"]
     assert "Passed" in text

@@ -100,6 +100,11 @@ ADDED_TRUTH_COLUMNS = {
     "cost_per_stage_channel_monthly": ("gross_margin",),
     "cost_per_stage_campaign_monthly": ("campaign_name", "gross_margin"),
 }
+#: columns added later still to the added tables (the platforms' own conversions, issue 14),
+#: hashed with the ad days' conversions so that the added pin keeps proving the rest unchanged
+LATER_TRUTH_COLUMNS = {
+    "ad_performance_daily": ("platform_conversions", "platform_conversion_value"),
+}
 
 
 def _split_columns(text: str, added: tuple[str, ...]) -> tuple[bytes, bytes]:
@@ -117,6 +122,7 @@ def _split_columns(text: str, added: tuple[str, ...]) -> tuple[bytes, bytes]:
 #: the platforms' own conversions of each ad day (issue 14), drawn apart from delivery and cost
 PINNED_AD_CONVERSIONS = "96710a46ede3be1068173f834821a27e8474bbf91205bd4bc9f58967b1ae6854"
 PINNED_ADDED_TRUTH_CSV = "5a56558657d29410438c718bfb7ddcffc650a2106083f2d3827929756eb7f0e6"
+PINNED_LATER_TRUTH_CSV = "ff702fb83813a0432101223ee5e1909da9a9f73570be75bb0e4a710de720e36e"
 
 
 def test_default_world_has_every_registered_system():
@@ -131,9 +137,15 @@ def test_default_world_has_every_registered_system():
 def test_default_world_is_unchanged(tmp_path):
     w = World(3, 200, systems=set(registry()))
     write_truth(w, tmp_path, SETTINGS)
-    h, added = hashlib.sha256(), hashlib.sha256()
+    h, added, later_truth = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
     for f in sorted(tmp_path.glob("*.csv")):
-        if f.stem in ADDED_TRUTH_TABLES:
+        if f.stem in LATER_TRUTH_COLUMNS:
+            first, latest = _split_columns(f.read_text(), LATER_TRUTH_COLUMNS[f.stem])
+            added.update(f.name.encode())
+            added.update(first)
+            later_truth.update(f.name.encode())
+            later_truth.update(latest)
+        elif f.stem in ADDED_TRUTH_TABLES:
             added.update(f.name.encode())
             added.update(f.read_bytes())
         elif f.stem in ADDED_TRUTH_COLUMNS:
@@ -147,6 +159,7 @@ def test_default_world_is_unchanged(tmp_path):
             h.update(f.read_bytes())
     assert h.hexdigest() == PINNED_TRUTH_CSV
     assert added.hexdigest() == PINNED_ADDED_TRUTH_CSV
+    assert later_truth.hexdigest() == PINNED_LATER_TRUTH_CSV
     h = hashlib.sha256()
     for b in w.bundles():
         h.update(repr(b).encode())

@@ -15,5 +15,7 @@ select
     cast(spend as double precision) as spend,
     cast(ctr as double precision) as ctr,
     cast(cpc as double precision) as cpc,
-    cast(cpm as double precision) as cpm
+    cast(cpm as double precision) as cpm,
+    cast(platform_conversions as double precision) as platform_conversions,
+    cast(platform_conversion_value as double precision) as platform_conversion_value
 from {{ ref('fct_ad_performance_daily') }}

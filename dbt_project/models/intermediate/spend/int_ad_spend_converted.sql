@@ -1,6 +1,7 @@
 {#
-    Ad spend in `reporting_currency`, converted at the rate of the account-local reporting day
-    (the latest rate published on or before it, through the FX base).
+    Ad spend and the platforms' conversion value in `reporting_currency`, converted at the rate
+    of the account-local reporting day (the latest rate published on or before it, through the
+    FX base).
 #}
 
 with
@@ -24,6 +25,9 @@ select
     spend.clicks,
     spend.cost as spend_original,
     {{ fx_factor('spend.currency') }} as fx_rate,
-    {{ fx_convert('spend.cost', 'spend.currency') }} as spend
+    {{ fx_convert('spend.cost', 'spend.currency') }} as spend,
+    spend.conversions,
+    spend.conversion_value as conversion_value_original,
+    {{ fx_convert('spend.conversion_value', 'spend.currency') }} as conversion_value
 from spend
 {{ fx_rate_joins('spend.currency', 'spend.report_date') }}

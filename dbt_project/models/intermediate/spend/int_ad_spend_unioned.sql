@@ -13,6 +13,7 @@ unioned as (
         ('platform', 'string'), ('account_id', 'string'), ('campaign_id', 'string'),
         ('report_date', 'date'), ('currency', 'string'), ('account_timezone', 'string'),
         ('impressions', 'bigint'), ('clicks', 'bigint'), ('cost', 'double'),
+        ('conversions', 'double'), ('conversion_value', 'double'),
     ]) }}
 
 )
@@ -28,7 +29,9 @@ select
     unioned.currency,
     unioned.impressions,
     unioned.clicks,
-    unioned.cost
+    unioned.cost,
+    unioned.conversions,
+    unioned.conversion_value
 from unioned
 left join {{ ref('int_ad_campaigns') }} as campaigns
     on campaigns.platform = unioned.platform

@@ -7,6 +7,10 @@
 
     Rates (METRICS.md, Ad performance): ctr = clicks / impressions, cpc = spend / clicks,
     cpm = spend x 1000 / impressions, in reporting currency, null when the denominator is 0.
+
+    platform_conversions and platform_conversion_value are what the row's platform reports by
+    its own attribution (METRICS.md, Ad performance): they sit beside the CRM's numbers and are
+    never added across platforms, whose rules differ.
 #}
 
 {%- set ad_platforms = sources_holding('ad_spend') | map(attribute=0) | list %}
@@ -54,7 +58,9 @@ joined as (
         coalesce(spend.impressions, 0) as impressions,
         coalesce(spend.clicks, 0) as clicks,
         spend.spend_original,
-        spend.spend
+        spend.spend,
+        coalesce(spend.conversions, 0) as platform_conversions,
+        coalesce(spend.conversion_value, 0) as platform_conversion_value
     from spend
     left join campaigns
         on campaigns.campaign_key = spend.campaign_key

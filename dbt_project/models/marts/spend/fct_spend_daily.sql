@@ -24,7 +24,8 @@ ad_spend as (
 
     select
         report_date as spend_date, platform, account_id, campaign_id, campaign_key, channel,
-        account_timezone, currency, impressions, clicks, spend_original, fx_rate, spend
+        account_timezone, currency, impressions, clicks, spend_original, fx_rate, spend,
+        conversions, conversion_value_original, conversion_value
     from {{ ref('int_ad_spend_converted') }}
 
 ),
@@ -35,7 +36,10 @@ program_costs as (
         cost_date as spend_date, platform, account_id, campaign_id, campaign_key, channel,
         cast(null as {{ dbt.type_string() }}) as account_timezone, currency,
         cast(null as bigint) as impressions, cast(null as bigint) as clicks,
-        spend_original, fx_rate, spend
+        spend_original, fx_rate, spend,
+        cast(null as double precision) as conversions,
+        cast(null as double precision) as conversion_value_original,
+        cast(null as double precision) as conversion_value
     from {{ ref('int_program_costs_converted') }}
 
 ),
@@ -63,7 +67,10 @@ spend_days as (
         sum(clicks) as clicks,
         sum(spend_original) as spend_original,
         max(fx_rate) as fx_rate,
-        sum(spend) as spend
+        sum(spend) as spend,
+        sum(conversions) as conversions,
+        sum(conversion_value_original) as conversion_value_original,
+        sum(conversion_value) as conversion_value
     from unioned
     group by
         spend_date, platform, account_id, campaign_id, campaign_key, channel, account_timezone,

@@ -20,5 +20,7 @@ select
     account_timezone,
     impressions,
     clicks,
-    cost
+    cost,
+    conversions,
+    conversion_value
 from days

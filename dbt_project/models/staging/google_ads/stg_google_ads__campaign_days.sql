@@ -24,6 +24,10 @@ renamed as (
         impressions,
         clicks,
         cast(cost_micros as double precision) / 1000000.0 as cost,
+        -- the conversions Google attributes by its own rules (fractional under data-driven
+        -- attribution) and their value, in the account currency
+        coalesce(cast(conversions as double precision), 0) as conversions,
+        coalesce(cast(conversions_value as double precision), 0) as conversion_value,
 
         -- dates: the account-local reporting day, as Google reports it
         cast(date as date) as report_date

@@ -21,5 +21,7 @@ select
     {{ ad_account_timezone('linkedin', 'days.account_id') }} as account_timezone,
     impressions,
     clicks,
-    cost
+    cost,
+    conversions,
+    conversion_value
 from days

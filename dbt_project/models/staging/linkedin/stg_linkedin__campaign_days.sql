@@ -24,6 +24,10 @@ renamed as (
         clicks,
         cast(cost_in_local_currency as double precision) as cost,
         cast(cost_in_usd as double precision) as cost_usd,
+        -- conversions by LinkedIn's own attribution and their value, in the account currency
+        coalesce(cast(external_website_conversions as double precision), 0) as conversions,
+        coalesce(cast(conversion_value_in_local_currency as double precision), 0)
+            as conversion_value,
 
         -- dates: the account-local day (dateRange.start of a DAILY row)
         cast(date as date) as report_date

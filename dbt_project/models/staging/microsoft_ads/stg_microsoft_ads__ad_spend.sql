@@ -20,5 +20,7 @@ select
     {{ ad_account_timezone('microsoft_ads', 'days.account_id') }} as account_timezone,
     impressions,
     clicks,
-    cost
+    cost,
+    conversions,
+    conversion_value
 from days

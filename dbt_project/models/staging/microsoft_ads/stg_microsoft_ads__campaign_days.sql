@@ -27,6 +27,9 @@ renamed as (
         impressions,
         clicks,
         cast(spend as double precision) as cost,
+        -- conversions by Microsoft's own conversion goals and their revenue, account currency
+        coalesce(cast(conversions as double precision), 0) as conversions,
+        coalesce(cast(revenue as double precision), 0) as conversion_value,
 
         -- dates: the account-local day (TimePeriod of a daily report)
         cast(date as date) as report_date
