@@ -25,9 +25,14 @@ CHECK_NAME = SUITE_CHECK
 
 
 def suite_asset_key(suite: Suite) -> dg.AssetKey:
-    """The asset a suite guards: the raw asset of the load, or the certified dbt model's."""
+    """The asset a suite guards: the raw asset of the load, or the certified dbt model's.
+
+    A child table dlt unnests from a resource's lists (``<table>__<list>``, e.g. Meta's
+    ``campaign_insights_daily__actions``) is loaded by its parent's asset, so its suite guards
+    that asset, as a check of its own (``suite_check_name``).
+    """
     if suite.schema.startswith("raw_"):
-        return raw_asset_key(suite.source, suite.name)
+        return raw_asset_key(suite.source, suite.name.split("__")[0])
     certified = {key for key in dbt_models.keys if key.path[0] == "certified"}
     key = dg.AssetKey(["certified", suite.name])
     if key not in certified:
@@ -35,6 +40,12 @@ def suite_asset_key(suite: Suite) -> dg.AssetKey:
             f"{suite.path}: guards {suite.table}, but there is no dbt asset {key.to_user_string()}"
         )
     return key
+
+
+def suite_check_name(suite: Suite) -> str:
+    """``great_expectations`` on a table's own asset; ``great_expectations__<list>`` for a child."""
+    _, _, child = suite.name.partition("__")
+    return f"{CHECK_NAME}__{child}" if child and suite.schema.startswith("raw_") else CHECK_NAME
 
 
 def check_result(suite: Suite, result, key: dg.AssetKey) -> dg.AssetCheckResult:
@@ -68,7 +79,7 @@ def check_result(suite: Suite, result, key: dg.AssetKey) -> dg.AssetCheckResult:
         metadata["notes"] = dg.MetadataValue.text("; ".join(result.notes))
     return dg.AssetCheckResult(
         asset_key=key,
-        check_name=CHECK_NAME,
+        check_name=suite_check_name(suite),
         passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
@@ -79,7 +90,7 @@ def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChec
     keys = {s.table: suite_asset_key(s) for s in suites}
     specs = [
         dg.AssetCheckSpec(
-            CHECK_NAME,
+            suite_check_name(s),
             asset=keys[s.table],
             blocking=blocking,
             description=f"Great Expectations suite {s.path.name}: "
@@ -95,7 +106,8 @@ def build_checks(name: str, suites: list[Suite], blocking: bool) -> dg.AssetChec
         selected = [
             s
             for s in suites
-            if dg.AssetCheckKey(keys[s.table], CHECK_NAME) in context.selected_asset_check_keys
+            if dg.AssetCheckKey(keys[s.table], suite_check_name(s))
+            in context.selected_asset_check_keys
         ]
         tables = [s.table for s in selected]
         if blocking:

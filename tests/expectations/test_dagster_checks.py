@@ -26,6 +26,25 @@ def test_quality_checks_guard_raw_and_certified_assets():
     assert {k.path[1] for k in by_key if k.path[0] == "certified"} == CERTIFIED_MODELS
 
 
+def test_a_child_table_is_checked_on_the_asset_that_loads_it():
+    """dlt unnests Meta's ``actions`` lists into ``campaign_insights_daily__actions``: its suite is
+    a check of its own on the parent's load, not a check on an asset nothing materializes."""
+    insights = dg.AssetKey(["raw", "meta", "campaign_insights_daily"])
+    names = {
+        key.name
+        for checks in quality_checks
+        for key in checks.check_keys
+        if key.asset_key == insights
+    }
+    assert names == {
+        CHECK_NAME,
+        f"{CHECK_NAME}__actions",
+        f"{CHECK_NAME}__action_values",
+    }
+    guarded = {key.asset_key for checks in quality_checks for key in checks.check_keys}
+    assert not [k for k in guarded if "__" in k.path[-1]]
+
+
 def test_checks_run_in_dagster_and_report_metadata(built_warehouse, warehouse_copy, quality_env):
     path = warehouse_copy(built_warehouse(SEED, SCALE))
     with duckdb.connect(str(path)) as con:
