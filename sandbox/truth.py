@@ -662,6 +662,26 @@ TABLES: dict[str, tuple[tuple[str, ...], list[tuple[str, str]]]] = {
             ("attributed_won_revenue", "double"),
         ],
     ),
+    "opportunity_attribution": (
+        ("opportunity_id", "attribution_model", "channel", "campaign_key"),
+        [
+            ("opportunity_id", "varchar"),
+            ("created_date", "date"),
+            ("created_month", "date"),
+            ("status", "varchar"),
+            ("closed_date", "date"),
+            ("amount", "double"),
+            ("attribution_model", "varchar"),
+            ("is_default_model", "boolean"),
+            ("channel", "varchar"),
+            ("channel_label", "varchar"),
+            ("campaign_key", "varchar"),
+            ("campaign_name", "varchar"),
+            ("credit", "double"),
+            ("attributed_pipeline", "double"),
+            ("attributed_won_revenue", "double"),
+        ],
+    ),
     "marketing_pipeline_monthly": (
         ("month", "channel"),
         [("month", "date"), ("channel", "varchar"), *_MARKETING],
@@ -831,6 +851,9 @@ class _Aggregates:
     # (cohort month, original channel) -> [booked people, booked opportunities, bookings]
     bookings: dict[tuple[date, str], list[float]] = field(default_factory=dict)
     days_to_booking: dict[tuple[date, str], array] = field(default_factory=dict)
+    # (opportunity id, model, channel, campaign key) -> credit; opportunity id -> its facts
+    opportunity_credits: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
+    opportunity_facts: dict[str, dict] = field(default_factory=dict)
 
     def add_person(self, p: PersonTruth, booked: bool = False) -> None:
         """``booked``: the person is associated with at least one won opportunity."""
@@ -877,6 +900,7 @@ class _Aggregates:
             self.days_to_booking.setdefault(cohort, array("d")).append(
                 days_between(o.lead_at, o.closed_at)
             )
+        self._add_opportunity_credits(o, month)
         for c in o.credits:
             if c.credit == 0:
                 continue
@@ -1002,6 +1026,50 @@ class _Aggregates:
                 values = self.durations.get((month, channel, j))
                 row[f"median_days_{a}_to_{b}"] = statistics.median(values) if values else None
             out.append(row)
+        return out
+
+    def _add_opportunity_credits(self, o: OpportunityTruth, month: date) -> None:
+        """One opportunity's credits per model, channel and campaign (touches of the same
+        campaign added up, zero credits left out), with the facts a reader sees of it."""
+        opportunity = str(o.opportunity_id)
+        status = "won" if o.is_won else "lost" if o.is_closed else "open"
+        self.opportunity_facts[opportunity] = {
+            "created_date": self.clock.day(o.created_at),
+            "created_month": month,
+            "status": status,
+            "closed_date": None if o.closed_at is None else self.clock.day(o.closed_at),
+            "amount": o.amount_reporting,
+        }
+        for c in o.credits:
+            if c.credit == 0:
+                continue
+            key = (opportunity, c.model, c.channel, c.campaign_key)
+            self.opportunity_credits[key] = self.opportunity_credits.get(key, 0.0) + c.credit
+
+    def opportunity_attribution(self, names: dict[str, str]) -> list[dict]:
+        labels = {c.channel: c.label for c in self.settings.channels}
+        out = []
+        for (opportunity, model, channel, campaign), credit in sorted(
+            self.opportunity_credits.items()
+        ):
+            facts = self.opportunity_facts[opportunity]
+            amount = facts["amount"]
+            out.append(
+                {
+                    "opportunity_id": opportunity,
+                    **facts,
+                    "attribution_model": model,
+                    "is_default_model": model == self.settings.default_attribution_model,
+                    "channel": channel,
+                    "channel_label": labels[channel],
+                    "campaign_key": campaign,
+                    "campaign_name": names.get(campaign)
+                    or (NO_CAMPAIGN_NAME if campaign == NO_CAMPAIGN else campaign),
+                    "credit": credit,
+                    "attributed_pipeline": credit * amount,
+                    "attributed_won_revenue": credit * amount if facts["status"] == "won" else 0.0,
+                }
+            )
         return out
 
     def pipeline_attribution_monthly(self) -> list[dict]:
@@ -1228,6 +1296,7 @@ def compute_truth(
         "budget_vs_actual_monthly": budget_rows,
         "opportunity_velocity_monthly": agg.opportunity_velocity_monthly(),
         "lead_to_booking_monthly": agg.lead_to_booking_monthly(),
+        "opportunity_attribution": agg.opportunity_attribution(campaign_names(world)),
     }
     return Truth(settings, tables)
 

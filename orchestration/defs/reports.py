@@ -27,6 +27,7 @@ CERTIFIED_TABLES = (
     "funnel_daily",
     "funnel_cohorts",
     "pipeline_attribution_monthly",
+    "opportunity_attribution",
     "marketing_pipeline_monthly",
     "pipeline_monthly",
     "spend_daily",

@@ -20,6 +20,7 @@ from warehouse.sources import registry
 
 PIPELINE_TABLES = (
     "pipeline_attribution_monthly",
+    "opportunity_attribution",
     "marketing_pipeline_monthly",
     "pipeline_monthly",
     "cost_per_stage_channel_monthly",
@@ -38,6 +39,17 @@ def test_pipeline_table_equals_the_ground_truth(warehouse, table):
     assert expected, f"the world has no {table} rows: the comparison would prove nothing"
     grain = TABLES[table][0]
     assert_rows_equal(warehouse.table(f"certified.{table}"), expected, grain, table=table)
+
+
+def test_the_drill_down_names_no_person(warehouse):
+    """opportunity_attribution names an opportunity by its id only: no person, email or deal
+    name reaches it (the world's people and deal names are the independent list to look for)."""
+    rows = warehouse.table("certified.opportunity_attribution")
+    assert rows and set(rows[0]) == {c for c, _ in TABLES["opportunity_attribution"][1]}
+    text = {str(v) for r in rows for v in r.values() if isinstance(v, str)}
+    assert not [t for t in text if "@" in t], "an email address in the drill-down table"
+    deals = {d.name for d in warehouse.world.deals()}
+    assert deals and not (text & deals), "a deal's name in the drill-down table"
 
 
 def test_every_opportunitys_credits_equal_the_ground_truth(warehouse):

@@ -1,7 +1,8 @@
 // Open report pages in headless Chromium and say what a person would see, as JSON on stdout.
 //
 // node browse.mjs <spec.json>, spec: {reportsDir, baseUrl, pages: [path], screenshotDir,
-// userDataDir, chromium, choices: {path: {combobox: label, option: value}}}: after the first
+// userDataDir, chromium, tablePages: [path], choices: {path: {combobox: label, option: value}}}:
+// a page in tablePages has tables and no chart and is ready once a table has rows; after the first
 // look at a page with a choice, the script picks the option in that Dropdown and reads the page
 // again (textAfterChoice). Every request outside 127.0.0.1 is aborted and recorded, so a page
 // that needs the internet fails its test instead of working on a connected machine only.
@@ -28,10 +29,11 @@ for (const pagePath of spec.pages) {
 	try {
 		await page.goto(spec.baseUrl + pagePath, { waitUntil: 'networkidle', timeout: 60000 });
 		// the page is interactive once the browser's DuckDB has answered the queries: charts
-		// are drawn by ECharts into a canvas (or svg) inside an element it marks
-		await page.waitForSelector('[_echarts_instance_] canvas, [_echarts_instance_] svg', {
-			timeout: 60000
-		});
+		// are drawn by ECharts into a canvas (or svg) inside an element it marks; a page of
+		// tables only (spec.tablePages) once a table has its rows
+		const tables = (spec.tablePages || []).includes(pagePath);
+		const ready = tables ? 'table tr td' : '[_echarts_instance_] canvas, [_echarts_instance_] svg';
+		await page.waitForSelector(ready, { timeout: 60000, state: tables ? 'attached' : 'visible' });
 		await page.waitForLoadState('networkidle');
 		await page.waitForTimeout(2000); // chart animations
 		result.charts = await page.locator('[_echarts_instance_]').count();

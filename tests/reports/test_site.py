@@ -13,6 +13,7 @@ import json
 import math
 import re
 import subprocess
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -75,8 +76,50 @@ def certified(file: Path, sql: str):
         return con.execute(sql).fetchone()
 
 
+def campaign_path(key: str) -> str:
+    """A campaign's page, its key escaped as the channel pages link it."""
+    for char, escaped in (("%", "%25"), ("/", "%2F"), ("?", "%3F"), ("#", "%23"), (" ", "%20")):
+        key = key.replace(char, escaped)
+    return f"/campaigns/{key}"
+
+
+@dataclass
+class Drill:
+    """The drill-down pages browsed: the channel credited with the most opportunities in the
+    default attribution model, and its campaign (a named one) with the most opportunities;
+    ``rows`` are the ground truth's default-model rows of opportunity_attribution."""
+
+    rows: list[dict]
+    channel: str
+    campaign: str
+
+    @property
+    def pages(self) -> list[str]:
+        return [f"/channels/{self.channel}", campaign_path(self.campaign)]
+
+
 @pytest.fixture(scope="session")
-def browsed(site, tmp_path_factory) -> dict[str, dict]:
+def drill(published_world) -> Drill:
+    from sandbox.rules import NO_CAMPAIGN
+
+    rows = [
+        r for r in published_world.truth.table("opportunity_attribution") if r["is_default_model"]
+    ]
+    assert rows, "no opportunity has a credit: the drill-down proves nothing"
+
+    def most_opportunities(key: str, of: list[dict]) -> str:
+        counts: dict[str, set] = {}
+        for r in of:
+            counts.setdefault(r[key], set()).add(r["opportunity_id"])
+        return max(sorted(counts), key=lambda k: len(counts[k]))
+
+    channel = most_opportunities("channel", rows)
+    named = [r for r in rows if r["channel"] == channel and r["campaign_key"] != NO_CAMPAIGN]
+    return Drill(rows, channel, most_opportunities("campaign_key", named))
+
+
+@pytest.fixture(scope="session")
+def browsed(site, drill, tmp_path_factory) -> dict[str, dict]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian's chromium package)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -88,7 +131,9 @@ def browsed(site, tmp_path_factory) -> dict[str, dict]:
             {
                 "reportsDir": str(REPORTS_DIR),
                 "baseUrl": site.base_url,
-                "pages": site.build.pages,
+                # the fixed pages, and one channel and one campaign of the drill-down
+                "pages": [*PAGES, *drill.pages],
+                "tablePages": drill.pages,
                 "screenshotDir": str(SCREENSHOTS),
                 "userDataDir": str(work / "profile"),  # a fresh profile every session
                 "chromium": str(CHROMIUM),
@@ -107,8 +152,13 @@ def browsed(site, tmp_path_factory) -> dict[str, dict]:
     return {page["path"]: page for page in report["pages"]}
 
 
-def test_the_site_has_every_page(site):
-    assert sorted(site.build.pages) == sorted(PAGES)
+def test_the_site_has_every_page(site, drill):
+    """The fixed pages, a page per channel and a page per campaign credited with pipeline in
+    the default model (the drill-down the pipeline page opens), as the ground truth has them."""
+    channels = {f"/channels/{r['channel']}" for r in drill.rows}
+    campaigns = {campaign_path(r["campaign_key"]) for r in drill.rows}
+    assert len(campaigns) > len(channels) > 1
+    assert sorted(site.build.pages) == sorted({*PAGES, *channels, *campaigns})
     assert site.build.build_seconds > 0
 
 
@@ -121,19 +171,24 @@ def test_the_site_build_says_what_it_does_as_it_goes(site):
     assert f"{len(site.build.pages)} pages built in" in said
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_renders_offline_without_errors(browsed, path):
-    page = browsed[path]
+def assert_no_errors(page: dict) -> None:
+    path = page["path"]
     assert "error" not in page, f"{path}: {page['error']}"
     assert page["pageErrors"] == [], f"{path}: uncaught errors {page['pageErrors']}"
     assert page["consoleErrors"] == [], f"{path}: console errors {page['consoleErrors']}"
     # Evidence aborts the fetches of prerendered results it no longer needs: not a failure
     failed = [r for r in page["failedRequests"] if not r.endswith("net::ERR_ABORTED")]
     assert failed == [], f"{path}: failed requests {failed}"
-    assert page["drawnCharts"] >= 1, f"{path}: no chart was drawn"
-    assert page["drawnCharts"] == page["charts"], f"{path}: a chart stayed empty"
     assert "Error" not in page["text"], f"{path}: an error box on the page:\n{page['text'][:3000]}"
     assert Path(page["screenshot"]).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_renders_offline_without_errors(browsed, path):
+    page = browsed[path]
+    assert_no_errors(page)
+    assert page["drawnCharts"] >= 1, f"{path}: no chart was drawn"
+    assert page["drawnCharts"] == page["charts"], f"{path}: a chart stayed empty"
 
 
 def test_overview_totals_equal_the_certified_file_and_the_truth(browsed, published_world):
@@ -429,3 +484,77 @@ def test_pipeline_page_opens_on_the_default_attribution_model(browsed, published
     match = re.search(r"Attribution model\s+(\w+)", text)
     assert match, f"no attribution model chooser:\n{text[:1500]}"
     assert match.group(1) == default
+
+
+def _sum_by(rows: list[dict], key: str) -> dict[str, list]:
+    """key -> [opportunity ids, credit, attributed pipeline, attributed won revenue]."""
+    out: dict[str, list] = {}
+    for r in rows:
+        sums = out.setdefault(r[key], [set(), 0.0, 0.0, 0.0])
+        sums[0].add(r["opportunity_id"])
+        sums[1] += r["credit"]
+        sums[2] += r["attributed_pipeline"]
+        sums[3] += r["attributed_won_revenue"]
+    return out
+
+
+def test_pipeline_page_opens_each_channel(browsed, drill):
+    """Each channel credited with pipeline in the default model is a link to its own page."""
+    links = set(map(tuple, browsed["/pipeline"]["links"]))
+    for channel in {r["channel"] for r in drill.rows}:
+        assert (f"/channels/{channel}/", LABELS[channel]) in links, channel
+
+
+def test_channel_page_lists_its_campaigns_as_the_truth_has_them(browsed, drill):
+    """The channel's totals and one row per campaign (opportunities, credits, pipeline and won
+    revenue in the default model), each campaign by its name, linking to its page."""
+    page = browsed[f"/channels/{drill.channel}"]
+    assert_no_errors(page)
+    rows = [r for r in drill.rows if r["channel"] == drill.channel]
+    [(ids, _, pipeline, _)] = _sum_by(rows, "channel").values()
+    assert LABELS[drill.channel] in page["text"]
+    assert big_value(page, "Opportunities credited") == f"{len(ids):,}"
+    assert big_value(page, "Attributed pipeline") == money(pipeline)
+    campaigns = _sum_by(rows, "campaign_key")
+    assert len(campaigns) >= 2, "one campaign only: the test proves little"
+    names = {r["campaign_key"]: r["campaign_name"] for r in rows}
+    links = set(map(tuple, page["links"]))
+    for key, (ids, credits, pipeline, won) in campaigns.items():
+        row = (
+            f"{names[key]}\t{len(ids):,}\t{rounded(credits, 1):,}\t{money(pipeline)}\t{money(won)}"
+        )
+        assert re.search(rf"^{re.escape(row)}$", page["text"], re.MULTILINE), (
+            f"no row {row!r}:\n{page['text'][:2000]}"
+        )
+        assert (campaign_path(key) + "/", names[key]) in links, key
+
+
+def test_campaign_page_lists_its_opportunities_without_people(browsed, drill, published_world):
+    """Every opportunity the campaign is credited with: its CRM id, dates, status, amount and
+    the campaign's share; no email address, person's name or deal name anywhere on the page."""
+    page = browsed[campaign_path(drill.campaign)]
+    assert_no_errors(page)
+    rows = [r for r in drill.rows if r["campaign_key"] == drill.campaign]
+    assert rows[0]["campaign_name"] in page["text"]
+    table = page["text"].split("Opportunities\n", 1)[-1]
+    credits: dict[str, list] = {}
+    for r in rows:
+        credits.setdefault(r["opportunity_id"], [r, 0.0])[1] += r["credit"]
+    assert len(credits) >= 2, "one opportunity only: the test proves little"
+    for opportunity, (r, credit) in credits.items():
+        closed = f"{r['closed_date']:%Y-%m-%d}" if r["closed_date"] else "-"
+        row = (
+            f"{opportunity}\t{r['created_date']:%Y-%m-%d}\t{r['status'].title()}\t{closed}"
+            f"\t{money(r['amount'])}\t{percent(credit)}\t{money(credit * r['amount'])}"
+        )
+        assert re.search(rf"^{re.escape(row)}$", table, re.MULTILINE), (
+            f"no row {row!r}:\n{table[:2000]}"
+        )
+    shown = len(re.findall(r"^\d+\t\d{4}-\d\d-\d\d\t", table, re.MULTILINE))
+    assert shown == len(credits), "opportunities listed that the campaign has no credit of"
+    text = page["text"]
+    assert "@" not in text, "an email address on the campaign page"
+    world = published_world.world
+    people = {f"{p.first_name} {p.last_name}" for p in world.people()}
+    deals = {d.name for d in world.deals()}
+    assert not [n for n in people | deals if n in text], "a person or deal named on the page"

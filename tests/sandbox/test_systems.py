@@ -105,6 +105,8 @@ ADDED_TRUTH_COLUMNS = {
 LATER_TRUTH_COLUMNS = {
     "ad_performance_daily": ("platform_conversions", "platform_conversion_value"),
 }
+#: and the truth tables added with them (the drill-down to opportunities, issue 14)
+LATER_TRUTH_TABLES = ("opportunity_attribution",)
 
 
 def _split_columns(text: str, added: tuple[str, ...]) -> tuple[bytes, bytes]:
@@ -122,7 +124,7 @@ def _split_columns(text: str, added: tuple[str, ...]) -> tuple[bytes, bytes]:
 #: the platforms' own conversions of each ad day (issue 14), drawn apart from delivery and cost
 PINNED_AD_CONVERSIONS = "96710a46ede3be1068173f834821a27e8474bbf91205bd4bc9f58967b1ae6854"
 PINNED_ADDED_TRUTH_CSV = "5a56558657d29410438c718bfb7ddcffc650a2106083f2d3827929756eb7f0e6"
-PINNED_LATER_TRUTH_CSV = "ff702fb83813a0432101223ee5e1909da9a9f73570be75bb0e4a710de720e36e"
+PINNED_LATER_TRUTH_CSV = "acd96078d39f4854149733f12e77a2900a0b58641e8f1d10f55d0dd608a0a276"
 
 
 def test_default_world_has_every_registered_system():
@@ -145,6 +147,9 @@ def test_default_world_is_unchanged(tmp_path):
             added.update(first)
             later_truth.update(f.name.encode())
             later_truth.update(latest)
+        elif f.stem in LATER_TRUTH_TABLES:
+            later_truth.update(f.name.encode())
+            later_truth.update(f.read_bytes())
         elif f.stem in ADDED_TRUTH_TABLES:
             added.update(f.name.encode())
             added.update(f.read_bytes())

@@ -1,0 +1,2 @@
+-- the certified table as published; pages never read the warehouse
+select * from opportunity_attribution
