@@ -101,7 +101,9 @@ def test_every_raw_table_has_a_suite_and_every_raw_suite_a_registered_table():
         (p.parent.name, p.stem) for p in SUITES.glob("raw_*/*.yml") if not p.name.startswith("_")
     }
     assert registered - suites == set(), "raw tables without a Great Expectations suite"
-    assert suites - registered == set(), "suites of tables no registered source lands"
+    # a child table dlt unnests from a list (`<table>__<list>`) is landed by its parent's load
+    landed_by = {(schema, table.split("__")[0]) for schema, table in suites}
+    assert landed_by - registered == set(), "suites of tables no registered source lands"
 
 
 @pytest.mark.parametrize("name", NAMES)
