@@ -10,9 +10,10 @@ Three runs of the real pipeline (``dagster asset materialize`` of everything aft
   ``no_blocking_bad_records`` fails, the run is refused, the published file is unchanged.
 
 Then the selections that once published what no check approved, each on a copy of a warehouse
-above, each refused with the published file byte-identical and the reason in the log: the
-publish asset alone (the UI's button) after a certified table was edited, and ``certified/*``
-with the publish asset after the refused run (the quarantine check is not in that selection).
+above, each refused with the published file byte-identical (or never written) and the reason
+in the log: the publish asset alone (the UI's button) after a certified table was edited, and
+``certified/*`` with the publish asset after the refused run (the quarantine check is not in that
+selection), to a target not yet published so that no row-count band refuses before it.
 
 What the sandbox injected (``SandboxServer.bad_records()``) is the independent answer.
 """
@@ -189,8 +190,8 @@ def runs(tmp_path_factory) -> dict[str, Run]:
 class FollowUp:
     run: subprocess.CompletedProcess
     workdir: Path
-    before: bytes
-    after: bytes
+    before: bytes | None
+    after: bytes | None
 
     def log(self) -> tuple[str, str]:
         with duckdb.connect(str(self.workdir / "warehouse.duckdb"), read_only=True) as con:
@@ -207,11 +208,11 @@ def _follow_up(
     if edit:
         with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
             con.execute(edit)
-    before = certified.read_bytes()
+    before = certified.read_bytes() if certified.exists() else None
     env = {"CERTIFIED_PATH": str(certified), "QUALITY_DOCS_DIR": str(workdir / "quality_docs"),
            "WAREHOUSE_AS_OF": WORLD.now.isoformat()}  # fmt: skip
     result = materialize(selection, workdir, env)
-    return FollowUp(result, workdir, before, certified.read_bytes())
+    return FollowUp(result, workdir, before, certified.read_bytes() if certified.exists() else None)
 
 
 @pytest.fixture(scope="module")
@@ -224,8 +225,11 @@ def follow_ups(runs, tmp_path_factory) -> dict[str, FollowUp]:
             "update certified.spend_daily set spend = -999999 where (date, campaign_key) in"
             " (select date, campaign_key from certified.spend_daily limit 1)",
         ),
+        # to a target with no publication yet: the refused load quarantined 3 of the world's 12
+        # deals, and the row-count band against the previous publication would refuse first
         "refused, then certified and published": _follow_up(
-            runs["blocking"], tmp_path_factory.mktemp("partial"), certified,
+            runs["blocking"], tmp_path_factory.mktemp("partial"),
+            tmp_path_factory.mktemp("unpublished") / "certified.duckdb",
             'key:"certified/*" or key:"published/certified"',
         ),
     }  # fmt: skip
