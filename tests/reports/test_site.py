@@ -558,3 +558,13 @@ def test_campaign_page_lists_its_opportunities_without_people(browsed, drill, pu
     people = {f"{p.first_name} {p.last_name}" for p in world.people()}
     deals = {d.name for d in world.deals()}
     assert not [n for n in people | deals if n in text], "a person or deal named on the page"
+
+
+def test_drill_down_pages_show_labels_and_names_not_keys(browsed, drill):
+    """The channel and campaign pages read like the others: no snake_case channel key, no
+    `<platform>:<id>` campaign key (the key is only in the link's address)."""
+    for path in drill.pages:
+        text = browsed[path]["text"]
+        channels = [c for c in LABELS if "_" in c and re.search(rf"\b{c}\b", text)]
+        campaigns = re.findall(r"\b(?:google_ads|microsoft_ads|meta|linkedin|marketo):\d+", text)
+        assert not channels and not campaigns, f"{path}: keys on the page: {channels, campaigns}"
