@@ -11,11 +11,10 @@ import os
 
 import dagster as dg
 import pytest
-from dagster_dbt import DbtCliResource
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
 from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
-from orchestration.defs.transform import dbt_models
+from orchestration.defs.transform import WarehouseDbtCli, dbt_models
 from warehouse.settings import DBT_ENV, subprocess_env
 
 SECRETS = {
@@ -41,7 +40,7 @@ def test_the_dbt_asset_hands_dbt_no_credential_of_a_source(monkeypatch, tmp_path
     before = dict(os.environ)
     result = dg.materialize(
         [dbt_models],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": WarehouseDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
         selection=dg.AssetSelection.keys(dg.AssetKey(["staging", "stg_fx__rates"])),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
