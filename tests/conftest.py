@@ -3,16 +3,23 @@ sources and built by dbt, once per session for each distinct world.
 
 ``built_warehouse(seed, scale, loaded_before=(), **world_options)`` loads
 ``World(seed, scale, ...)`` with every dlt source into a scratch folder and runs ``dbt build`` on
-it, once per test session for each distinct set of arguments; later calls with the same
-arguments return the same :class:`BuiltWarehouse`. ``loaded_before`` lists earlier ``as_of``
-dates the sources load first, in order, so that the final load is incremental and late updates
-(merged CRM duplicates, revised deals, restated ad days) arrive as they would in production.
+it, once per test session for each distinct set of arguments, whichever xdist worker asks first
+(the others wait on a file lock and read the same folder); later calls with the same arguments
+return the same :class:`BuiltWarehouse`. A built warehouse is only read (or copied) by tests.
+``loaded_before`` lists earlier ``as_of`` dates the sources load first, in order, so that the
+final load is incremental and late updates (merged CRM duplicates, revised deals, restated ad
+days) arrive as they would in production.
 The ground truth of the final world is computed on first use (``warehouse.truth``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -69,8 +76,23 @@ class BuiltWarehouse:
         return compute_truth(self.world)
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` held across processes (the xdist workers) while inside."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory) -> Callable[..., BuiltWarehouse]:
+def built_warehouse(tmp_path_factory, worker_id) -> Callable[..., BuiltWarehouse]:
+    # the session's base folder, shared by every xdist worker (each has its own below it)
+    base = tmp_path_factory.getbasetemp()
+    shared = (base if worker_id == "master" else base.parent) / "built-worlds"
+    shared.mkdir(exist_ok=True)
     cache: dict[tuple, BuiltWarehouse] = {}
 
     def build(
@@ -79,12 +101,20 @@ def built_warehouse(tmp_path_factory) -> Callable[..., BuiltWarehouse]:
         key = (seed, scale, tuple(loaded_before), tuple(sorted(world_options.items())))
         if key not in cache:
             world = World(seed=seed, scale=scale, **world_options)
-            workdir = tmp_path_factory.mktemp(f"warehouse-seed{seed}-scale{scale}")
-            for as_of in loaded_before:
-                load_world(replace(world, as_of=as_of), workdir)
-            counts = load_world(world, workdir)
-            result = dbt(workdir, "build")
-            cache[key] = BuiltWarehouse(world, workdir, counts, result.stdout)
+            digest = hashlib.sha1(repr(key).encode()).hexdigest()[:10]
+            workdir = shared / f"warehouse-seed{seed}-scale{scale}-{digest}"
+            done = workdir / "built.json"
+            with _locked(shared / f"{workdir.name}.lock"):
+                if not done.exists():
+                    shutil.rmtree(workdir, ignore_errors=True)  # a build that failed midway
+                    workdir.mkdir()
+                    for as_of in loaded_before:
+                        load_world(replace(world, as_of=as_of), workdir)
+                    counts = load_world(world, workdir)
+                    result = dbt(workdir, "build")
+                    done.write_text(json.dumps({"load_counts": counts, "output": result.stdout}))
+            built = json.loads(done.read_text())
+            cache[key] = BuiltWarehouse(world, workdir, built["load_counts"], built["output"])
         return cache[key]
 
     return build
