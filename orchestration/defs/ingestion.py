@@ -27,6 +27,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
 from ingestion.destination import explain_warehouse_error, pipeline
 from orchestration.warehouse_lock import WAREHOUSE_POOL
+from warehouse.settings import warehouse_target
 from warehouse.sources import Source, enabled_sources, source
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,12 @@ class RawTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         default = super().get_asset_spec(data)
         source = data.resource.source_name
+        target = warehouse_target()
         return default.replace_attributes(
             key=raw_asset_key(source, data.resource.table_name or data.resource.name),
             group_name=f"raw_{source}",
             deps=[],
-            kinds={"dlt", "duckdb"},
+            kinds={"dlt", target},
         )
 
 
@@ -72,7 +74,10 @@ def uses_sandbox(name: str) -> bool:
 def _build_assets(name: str) -> dg.AssetsDefinition:
     @dlt_assets(
         dlt_source=describe_source(name),
-        dlt_pipeline=pipeline(name),
+        # no pipeline is built to define the assets (``dlt.pipeline`` reads its state from disk
+        # and resolves the destination's credentials, on every load of the definitions): the
+        # translator names keys and kinds itself, and the run builds its pipeline below
+        dlt_pipeline=None,
         name=f"load_{name}",
         dagster_dlt_translator=RawTranslator(),  # decides keys and the group
         pool=WAREHOUSE_POOL,

@@ -104,3 +104,22 @@ def test_raw_tables_and_the_publication_have_freshness_checks():
            if k.path[0] == "raw"}  # fmt: skip
     assert raw and raw <= checked
     assert "published/certified" in checked
+
+
+def test_loading_the_definitions_builds_no_dlt_pipeline():
+    """A dlt pipeline reads its state from disk and resolves the destination's credentials: a
+    run's work, not something every load of the definitions (the UI, each run's process, each
+    schedule tick) should pay for. The definitions load here with ``dlt.pipeline`` refused."""
+    import subprocess
+    import sys
+
+    code = (
+        "import dlt\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise AssertionError('a dlt pipeline was built while the definitions loaded')\n"
+        "dlt.pipeline = refuse\n"
+        "from orchestration.definitions import defs\n"
+        "assert any(k.path[0] == 'raw' for k in defs.resolve_asset_graph().get_all_asset_keys())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
