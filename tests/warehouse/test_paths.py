@@ -38,6 +38,9 @@ def test_dbt_opens_the_file_the_other_tools_open(relative, tmp_path, monkeypatch
     value = f"data/{name}" if relative else str(tmp_path / name)
     monkeypatch.setenv("WAREHOUSE_PATH", value)
     expected = settings.warehouse_path()
+    # the folder exists once a load has run (the destination creates it); a fresh checkout has
+    # no data/ until then, and DuckDB creates a file but not its folder
+    expected.parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "WAREHOUSE_TARGET": "duckdb",
