@@ -15,7 +15,7 @@ argument: ``pipeline("marketo").run(marketo_source(), refresh="drop_sources")``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -28,13 +28,8 @@ from ingestion.quarantine import divert_unloadable
 from . import settings
 from .helpers import MarketoClient, export_leads, flatten_attributes, iso, parse_timestamp
 
-#: the high-water mark is the largest activityDate loaded (pages are not in time order); each
-#: run starts the lookback before it (see settings.ACTIVITY_LOOKBACK_DAYS)
 #: a quarantined record whose cursor field is the bad value carries none (ingestion/quarantine.py)
 LEAD_CURSOR = dlt.sources.incremental("updatedAt", on_cursor_value_missing="include")
-ACTIVITY_CURSOR = dlt.sources.incremental(
-    "activityDate", lag=settings.ACTIVITY_LOOKBACK_DAYS * 86_400, on_cursor_value_missing="include"
-)
 
 
 @dlt.source(name="marketo", schema_contract=SCHEMA_CONTRACT)
@@ -43,6 +38,7 @@ def marketo_source(
     client_secret: str = dlt.secrets.value,
     base_url: str = dlt.config.value,
     start_date: str = settings.DEFAULT_START_DATE,
+    anonymous_history_days: int = settings.ANONYMOUS_HISTORY_DAYS,
 ) -> list[DltResource]:
     """Marketo through a LaunchPoint API service's client credentials.
 
@@ -52,11 +48,13 @@ def marketo_source(
         base_url: the instance's REST host (``https://<munchkin-id>.mktorest.com``),
             ``SOURCES__MARKETO__BASE_URL``.
         start_date: earliest activity loaded when there is no state yet.
+        anonymous_history_days: how far before its creation a new lead's earlier (anonymous)
+            activities are read, ``SOURCES__MARKETO__ANONYMOUS_HISTORY_DAYS``.
     """
     client = MarketoClient(base_url, client_id, client_secret)
     programs_resource = programs(client)
     resources = [
-        activities(client, start_date),
+        activities(client, start_date, anonymous_history_days),
         leads(client, start_date),
         programs_resource,
         programs_resource | program_costs,
@@ -77,25 +75,103 @@ def marketo_source(
 def activities(
     client: MarketoClient,
     start_date: str = settings.DEFAULT_START_DATE,
-    activity_date: dlt.sources.incremental[Any] = ACTIVITY_CURSOR,
+    anonymous_history_days: int = settings.ANONYMOUS_HISTORY_DAYS,
 ) -> Iterator[TDataItems]:
-    """Activities of the loaded types since the latest activityDate loaded, minus a lookback.
+    """Activities of the loaded types that happened since the last run, and the earlier
+    activities of the leads that became known since then.
+
+    The first run reads from ``start_date``. Each run keeps the scan's final ``nextPageToken``
+    in the resource state (committed with the load, so a failed run starts again from the
+    previous one) and the next run resumes from it: Marketo's paging tokens are positions in
+    time, and the final one stands where the scan ended, so nothing is read twice and nothing
+    is skipped. Pages are not in time order, so no cursor is taken from the rows (an activity
+    dated in the future would otherwise move it past activities not yet read).
+
+    When an anonymous visitor becomes a lead, Marketo attaches the earlier visits to the new
+    lead with their past dates, before the point the scan resumes from. The leads that the
+    run's activities show were created in its window (``leads.json?filterType=id``, asking for
+    ``createdAt``) therefore have their activities of the ``anonymous_history_days`` before their
+    creation read again (``activities.json?leadIds=``, 30 leads a call): the re-read is the new
+    leads' history, not a fixed window of everyone's.
 
     ``attributes`` becomes one JSON object ``{"<attribute name>": value}`` so that dbt reads an
-    attribute as ``attributes->>'Query Parameters'``. Pages are not assumed to be in time order:
-    the cursor is the largest ``activityDate`` seen.
+    attribute as ``attributes->>'Query Parameters'``.
     """
-    since = activity_date.start_value or parse_timestamp(start_date)
-    token = client.get(
-        settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(parse_timestamp(since))}
-    )["nextPageToken"]
+    state = dlt.current.resource_state()
+    token = state.get("next_page_token")
+    resumed = token is not None
+    if not resumed:
+        since = parse_timestamp(start_date)
+        token = client.get(settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)})[
+            "nextPageToken"
+        ]
     params = {
         "nextPageToken": token,
         "activityTypeIds": ",".join(map(str, settings.ACTIVITY_TYPE_IDS)),
         "batchSize": settings.ACTIVITY_BATCH_SIZE,
     }
-    for page in client.paged(settings.ACTIVITIES_PATH, params):
-        yield [_activity_row(a) for a in page]
+    last: dict[str, Any] = {}
+    window_leads: set[int] = set()
+    window_start: datetime | None = None
+    for page in client.paged(settings.ACTIVITIES_PATH, params, last):
+        rows = [_activity_row(a) for a in page]
+        for row in rows:
+            if isinstance(row.get("leadId"), int):
+                window_leads.add(row["leadId"])
+            at = row["activityDate"]
+            if at is not None and (window_start is None or at < window_start):
+                window_start = at
+        yield rows
+    if resumed and window_start is not None:
+        yield from _new_lead_history(
+            client, window_leads, window_start, timedelta(days=anonymous_history_days)
+        )
+    if last.get("nextPageToken"):
+        state["next_page_token"] = last["nextPageToken"]
+
+
+def _new_lead_history(
+    client: MarketoClient, lead_ids: set[int], window_start: datetime, history: timedelta
+) -> Iterator[TDataItems]:
+    """Activities dated before ``window_start`` of the leads created at or after it."""
+    created: dict[int, datetime] = {}
+    ordered = sorted(lead_ids)
+    for i in range(0, len(ordered), settings.LEAD_LOOKUP_BATCH_SIZE):
+        batch = ordered[i : i + settings.LEAD_LOOKUP_BATCH_SIZE]
+        params = {
+            "filterType": "id",
+            "filterValues": ",".join(map(str, batch)),
+            "fields": "id,createdAt",
+            "batchSize": settings.LEAD_LOOKUP_BATCH_SIZE,
+        }
+        for page in client.paged(settings.LEADS_PATH, params):
+            for lead in page:
+                at = parse_timestamp(lead.get("createdAt"))
+                if at is not None and at >= window_start:
+                    created[lead["id"]] = at
+    new = sorted(created)
+    for i in range(0, len(new), settings.ACTIVITY_LEAD_IDS_MAX):
+        batch = new[i : i + settings.ACTIVITY_LEAD_IDS_MAX]
+        since = min(created[lead] for lead in batch) - history
+        token = client.get(settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)})[
+            "nextPageToken"
+        ]
+        params = {
+            "nextPageToken": token,
+            "activityTypeIds": ",".join(map(str, settings.ACTIVITY_TYPE_IDS)),
+            "batchSize": settings.ACTIVITY_BATCH_SIZE,
+            "leadIds": ",".join(map(str, batch)),
+        }
+        for page in client.paged(settings.ACTIVITIES_PATH, params):
+            # what the window read already is not read twice (an undated row is kept: it is
+            # quarantined, not lost)
+            rows = [r for r in map(_activity_row, page) if not _dated_from(r, window_start)]
+            if rows:
+                yield rows
+
+
+def _dated_from(row: dict[str, Any], start: datetime) -> bool:
+    return row["activityDate"] is not None and row["activityDate"] >= start
 
 
 def _activity_row(activity: dict[str, Any]) -> dict[str, Any]:

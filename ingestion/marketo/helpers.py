@@ -211,8 +211,11 @@ class MarketoClient:
             return min(delay * 2, settings.MAX_BACKOFF_SECONDS), text
         raise MarketoError(f"marketo: {path} failed: {text}")
 
-    def paged(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """Pages of ``result`` following ``nextPageToken`` while ``moreResult`` is true."""
+    def paged(
+        self, path: str, params: dict[str, Any], last: dict[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of ``result`` following ``nextPageToken`` while ``moreResult`` is true; the
+        final answer's ``nextPageToken`` is put in ``last`` (an activity scan resumes from it)."""
         params = dict(params)
         while True:
             body = self.get(path, params)
@@ -221,6 +224,8 @@ class MarketoClient:
                 yield page
             token = body.get("nextPageToken")
             if not body.get("moreResult") or not token:
+                if last is not None:
+                    last["nextPageToken"] = token
                 return
             params["nextPageToken"] = token
 

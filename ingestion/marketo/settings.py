@@ -23,10 +23,15 @@ EXPORT_POLL_MAX_SECONDS = 60.0
 EXPORT_TIMEOUT_SECONDS = 3 * 3600
 LEAD_ROWS_PER_PAGE = 1_000
 
-#: activities are re-read this far back from the latest activityDate loaded: when an anonymous
-#: visitor becomes a lead, Marketo attaches the earlier web visits to the new lead with their
-#: original (past) dates, so a scan from the high-water mark alone would never see them
-ACTIVITY_LOOKBACK_DAYS = 40
+#: a lead that becomes known in a run has its activities of this many days before its
+#: creation read: when an anonymous visitor becomes a lead, Marketo attaches the earlier web
+#: visits to the new lead with their original (past) dates, before the point the previous scan
+#: ended (``SOURCES__MARKETO__ANONYMOUS_HISTORY_DAYS``)
+ANONYMOUS_HISTORY_DAYS = 40
+#: leads.json takes at most 300 ids per call; activities.json at most 30 leadIds
+LEADS_PATH = "/rest/v1/leads.json"
+LEAD_LOOKUP_BATCH_SIZE = 300
+ACTIVITY_LEAD_IDS_MAX = 30
 
 #: activity types loaded (Marketo standard ids): Visit Webpage, Fill Out Form, Click Email,
 #: Change Data Value (lead status), Change Status in Progression (program membership)

@@ -37,16 +37,17 @@ Activities
 ----------
 ``GET /rest/v1/activities/pagingtoken.json?sinceDatetime=`` then ``GET /rest/v1/activities.json?
 nextPageToken=&activityTypeIds=1,2,11,13,104&batchSize=`` (at most 300; ``moreResult``;
-``nextPageToken``). The token encodes ``(since, company cursor, lead, position)``; a page returns
-every visible activity with ``activityDate >= since`` **ordered by lead (then by time within a
-lead), not by time**: the world is generated company by company, and Marketo itself makes no
-ordering promise across leads (its pages are built from partitions). A client must therefore
-keep the ``since`` it asked for as its high-water mark (not the largest ``activityDate`` of the
-last page) and store the final ``nextPageToken``: once the scan reaches the end
-(``moreResult: false``) the returned token restarts at the world's ``now``, so reusing it later
-returns exactly the activities that happened in between. Anonymous visits are attached to the
-lead with their original dates when the lead is created, so a visit dated before ``since`` can
-appear after a load that started later (as in Marketo).
+``nextPageToken``; ``leadIds``, at most 30, reads only those leads' activities). The token encodes
+``(since, company cursor, lead, position)``; a page returns every visible activity with
+``activityDate >= since`` **ordered by lead (then by time within a lead), not by time**: the world
+is generated company by company, and Marketo itself makes no ordering promise across leads (its
+pages are built from partitions). A client must therefore keep the ``since`` it asked for as its
+high-water mark (not the largest ``activityDate`` of the last page) and store the final
+``nextPageToken``: once the scan reaches the end (``moreResult: false``) the returned token
+restarts at the world's ``now``, so reusing it later returns exactly the activities that happened
+in between. Anonymous visits are attached to the lead with their original dates when the lead is
+created, so a visit dated before ``since`` can appear after a load that started later (as in
+Marketo).
 
 Activity types (``GET /rest/v1/activities/types.json``), attributes as in Marketo:
 1 Visit Webpage (primary: Webpage ID; Client IP Address, Query Parameters, Referrer URL,
@@ -115,6 +116,8 @@ SOURCE = "marketo"
 TOKEN_TTL = 3600
 MAX_BATCH = 300
 MAX_FILTER_VALUES = 300
+#: activities.json's ``leadIds`` takes at most 30 ids (Marketo's limit)
+MAX_ACTIVITY_LEAD_IDS = 30
 MAX_EXPORT_DAYS = 31
 SITE = "https://www.acme-analytics.example.com"
 LEAD_FIELDS = ("id", "email", "firstName", "lastName", "createdAt", "updatedAt", "leadStatus")
@@ -496,11 +499,15 @@ class Cursor:
         return cls(int(since.timestamp()), world.first_company_active_since(since), -1, -1)
 
 
-def scan_activities(world: World, cursor: Cursor, accept, limit: int, duplicate: bool):
+def scan_activities(
+    world: World, cursor: Cursor, accept, limit: int, duplicate: bool, lead_ids=None
+):
     """Yield (Act, Cursor after it) from ``cursor`` on, up to ``limit`` accepted activities.
 
     ``accept(act)`` filters (e.g. by type). When ``duplicate``, the activity the cursor points
-    at is yielded again first (the duplicate-across-pages fault).
+    at is yielded again first (the duplicate-across-pages fault). ``lead_ids`` (the ``leadIds``
+    parameter) reads only those leads, from an index as Marketo does, not by a scan of every
+    lead active since ``since``.
     """
     now = world.now
     since = datetime.fromtimestamp(cursor.since, tz=UTC)
@@ -510,19 +517,24 @@ def scan_activities(world: World, cursor: Cursor, accept, limit: int, duplicate:
         acts = person_activities(world, world.person(cursor.idx), since, now)
         if cursor.pos < len(acts):
             yield acts[cursor.pos], cursor
-    for k in range(cursor.k, count):
-        for p in world.bundle(k).people:
-            if p.idx < cursor.idx or not lead_visible(p, now):
+    if lead_ids is not None:
+        total = int(world.company_offsets[-1])
+        people = (world.person(i - 1) for i in sorted(lead_ids) if 0 < i <= total)
+        leads = ((world.company_of_person(p.idx), p) for p in people if p.marketo_id in lead_ids)
+    else:
+        leads = ((k, p) for k in range(cursor.k, count) for p in world.bundle(k).people)
+    for k, p in leads:
+        if k < cursor.k or p.idx < cursor.idx or not lead_visible(p, now):
+            continue
+        acts = person_activities(world, p, since, now)
+        start = cursor.pos + 1 if p.idx == cursor.idx else 0
+        for i in range(start, len(acts)):
+            if not accept(acts[i]):
                 continue
-            acts = person_activities(world, p, since, now)
-            start = cursor.pos + 1 if p.idx == cursor.idx else 0
-            for i in range(start, len(acts)):
-                if not accept(acts[i]):
-                    continue
-                if served == limit:
-                    return
-                served += 1
-                yield acts[i], Cursor(cursor.since, k, p.idx, i)
+            if served == limit:
+                return
+            served += 1
+            yield acts[i], Cursor(cursor.since, k, p.idx, i)
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -621,7 +633,7 @@ def routes(ctx) -> list[BaseRoute]:
             return _err("1003", f"Invalid sinceDatetime '{raw}'")
         return JSONResponse(ok({"nextPageToken": Cursor.start(ctx.world, since).encode()}))
 
-    def _activity_page(request: Request, accept, serialize):
+    def _activity_page(request: Request, accept, serialize, lead_ids=None):
         world: World = ctx.world
         try:
             cursor = Cursor.decode(request.query_params.get("nextPageToken", ""))
@@ -635,7 +647,7 @@ def routes(ctx) -> list[BaseRoute]:
         duplicate = ctx.faults.duplicate_across_pages
 
         def items():
-            for act, after in scan_activities(world, cursor, accept, limit, duplicate):
+            for act, after in scan_activities(world, cursor, accept, limit, duplicate, lead_ids):
                 state["last"] = after
                 if after != cursor or not duplicate:
                     state["served"] += 1
@@ -663,17 +675,22 @@ def routes(ctx) -> list[BaseRoute]:
             return _err("1003", "activityTypeIds cannot be blank")
         if len(types) > 10:
             return _err("1003", "At most 10 activityTypeIds are allowed")
-        lead_ids = set(_ints(request.query_params.get("leadIds")))
+        try:
+            lead_ids = set(_ints(request.query_params.get("leadIds"))) or None
+        except ValueError:
+            return _err("1003", "Invalid leadIds")
+        if lead_ids and len(lead_ids) > MAX_ACTIVITY_LEAD_IDS:
+            return _err("1003", f"At most {MAX_ACTIVITY_LEAD_IDS} leadIds are allowed")
         world = ctx.world
         new_property = ctx.faults.new_property
 
         def accept(act: Act) -> bool:
-            return act.type_id in types and (not lead_ids or act.person.marketo_id in lead_ids)
+            return act.type_id in types
 
         def serialize(act: Act) -> dict:
             return _fault_activity(ctx, activity_record(world, act, new_property))
 
-        return _activity_page(request, accept, serialize)
+        return _activity_page(request, accept, serialize, lead_ids)
 
     def lead_changes(request: Request):
         if (err := guard(request)) is not None:

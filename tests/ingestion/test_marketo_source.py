@@ -72,6 +72,20 @@ def expected_activities(world: World) -> dict[str, tuple]:
     return out
 
 
+def expected_activity_dates(world: World) -> dict[str, object]:
+    """marketoGUID -> activityDate of every visible activity."""
+    now = world.now
+    out = {}
+    for p in visible_leads(world):
+        for t in p.touches:
+            if t.at < now:
+                out[str(t.activity_id)] = t.at
+        for c in p.marketo_status_changes:
+            if c.at < now:
+                out[str(c.activity_id)] = c.at
+    return out
+
+
 def expected_leads(world: World) -> dict[int, tuple]:
     now = world.now
     out = {}
@@ -145,11 +159,25 @@ def test_full_then_incremental_load_equals_the_world(warehouse, monkeypatch):
         connect(server, monkeypatch)
         pipeline("marketo").run(marketo_source())
         assert_tables_equal_world(warehouse, server.world)
+        first_now = server.world.now
 
         server.advance(10)
         pipeline("marketo").run(marketo_source())
         loaded = pipeline("marketo").last_trace.last_normalize_info.row_counts
         assert_tables_equal_world(warehouse, server.world)
+        # activities: only what happened since the first run, and the earlier (anonymous)
+        # activities of the leads that became known since then; nothing else is read again
+        world = server.world
+        happened = sum(1 for a in expected_activity_dates(world).values() if a >= first_now)
+        attached = sum(
+            1
+            for p in visible_leads(world)
+            if p.created_at >= first_now
+            for t in p.touches
+            if t.at < first_now
+        )
+        assert attached > 0, "the world has no lead whose earlier visits were attached late"
+        assert loaded["activities"] == happened + attached
         # only changed and new leads came the second time
         assert 0 < loaded["leads"] < rows(warehouse, "select count(*) from raw_marketo.leads")[0][0]
         # lead status changes are activities of type 13 with the new status as an attribute
