@@ -58,7 +58,7 @@ def marketo_source(
         leads(client, start_date),
         programs_resource,
         programs_resource | program_costs,
-        programs_resource | program_members(client),
+        programs_resource | program_members(client, start_date, {}),
     ]
     return divert_unloadable("marketo", resources)
 
@@ -251,19 +251,86 @@ def program_costs(page: TDataItems) -> Iterator[TDataItems]:
 
 
 @dlt.transformer(primary_key=("programId", "leadId"), write_disposition="merge")
-def program_members(page: TDataItems, client: MarketoClient) -> Iterator[TDataItems]:
-    """Members of every program with their progression status."""
-    filter_type, filter_values = settings.PROGRAM_MEMBER_FILTER
+def program_members(
+    page: TDataItems,
+    client: MarketoClient,
+    start_date: str = settings.DEFAULT_START_DATE,
+    run: dict[str, Any] | None = None,
+) -> Iterator[TDataItems]:
+    """Members of every program with their progression status: all of them on the first run
+    and for a program not read before; after that only the memberships that changed.
+
+    Get Program Members has no change filter, but Marketo logs every program status change,
+    a new membership included, as a Change Status in Progression activity (type 104) naming
+    the program. Each run reads the type-104 activities since the last run (its own paging
+    token, as the activities resource keeps its own) and asks each program that has some for
+    those leads only (``filterType=leadId``, 300 a call). ``run`` holds this run's changes,
+    read once for all pages of programs.
+    """
+    state = dlt.current.resource_state()
+    run = run if run is not None else {}
+    if "changed" not in run:
+        run["changed"] = _changed_memberships(client, state)
+    read = set(state.setdefault("programs_read", []))
+    newest = state.get("newest_membership")
     for program in page if isinstance(page, list) else [page]:
-        path = settings.PROGRAM_MEMBERS_PATH.format(program_id=program["id"])
-        params = {
-            "filterType": filter_type,
-            "filterValues": filter_values,
-            "fields": ",".join(settings.PROGRAM_MEMBER_FIELDS),
-            "batchSize": settings.PROGRAM_MEMBER_BATCH_SIZE,
-        }
-        for members in client.paged(path, params):
-            yield [_member_row(m, program["id"]) for m in members]
+        pid = program["id"]
+        path = settings.PROGRAM_MEMBERS_PATH.format(program_id=pid)
+        if pid not in read:
+            filters = [settings.PROGRAM_MEMBER_FILTER]
+        else:
+            leads = sorted(run["changed"].get(pid, ()))
+            filters = [
+                ("leadId", ",".join(map(str, leads[i : i + settings.PROGRAM_MEMBER_BATCH_SIZE])))
+                for i in range(0, len(leads), settings.PROGRAM_MEMBER_BATCH_SIZE)
+            ]
+        for filter_type, filter_values in filters:
+            params = {
+                "filterType": filter_type,
+                "filterValues": filter_values,
+                "fields": ",".join(settings.PROGRAM_MEMBER_FIELDS),
+                "batchSize": settings.PROGRAM_MEMBER_BATCH_SIZE,
+            }
+            for members in client.paged(path, params):
+                rows = [_member_row(m, pid) for m in members]
+                dates = [r["membershipDate"] for r in rows if r.get("membershipDate")]
+                if dates and (newest is None or max(dates) > parse_timestamp(newest)):
+                    newest = iso(max(dates))
+                yield rows
+        if pid not in read:
+            read.add(pid)
+            state["programs_read"] = sorted(read)
+    if "membership_token" not in state:
+        # the first run read every member: the next one starts at the newest membership seen
+        since = parse_timestamp(newest or start_date)
+        state["membership_token"] = client.get(
+            settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)}
+        )["nextPageToken"]
+    if newest:
+        state["newest_membership"] = newest
+
+
+def _changed_memberships(client: MarketoClient, state: dict[str, Any]) -> dict[int, set[int]]:
+    """Program id -> the leads whose membership changed since the last run (type-104
+    activities from the stored token); the token then moves to where this scan ended."""
+    token = state.get("membership_token")
+    if token is None:
+        return {}
+    changed: dict[int, set[int]] = {}
+    last: dict[str, Any] = {}
+    params = {
+        "nextPageToken": token,
+        "activityTypeIds": str(settings.PROGRAM_STATUS_ACTIVITY_TYPE_ID),
+        "batchSize": settings.ACTIVITY_BATCH_SIZE,
+    }
+    for page in client.paged(settings.ACTIVITIES_PATH, params, last):
+        for activity in page:
+            program_id, lead_id = activity.get("primaryAttributeValueId"), activity.get("leadId")
+            if isinstance(program_id, int) and isinstance(lead_id, int):
+                changed.setdefault(program_id, set()).add(lead_id)
+    if last.get("nextPageToken"):
+        state["membership_token"] = last["nextPageToken"]
+    return changed
 
 
 def _member_row(member: dict[str, Any], program_id: int) -> dict[str, Any]:

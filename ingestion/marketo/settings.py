@@ -39,6 +39,8 @@ ACTIVITY_TYPE_IDS = (1, 2, 11, 13, 104)
 #: activities.json accepts at most 10 activity type ids and answers at most 300 per page
 ACTIVITY_BATCH_SIZE = 300
 
+#: Change Status in Progression: every program status change, a new membership included
+PROGRAM_STATUS_ACTIVITY_TYPE_ID = 104
 PROGRAM_PAGE_SIZE = 200  # programs.json maxReturn (Marketo's maximum)
 PROGRAM_MEMBER_BATCH_SIZE = 300
 #: Get Program Members needs a filter; this one matches every member of a program

@@ -59,7 +59,9 @@ Is Mobile Device, Platform, Step ID, User Agent), 13 Change Data Value (primary:
 ``Lead Status``; New Value, Old Value (omitted when empty, as Marketo omits empty attributes),
 Reason, Source), 104 Change Status in Progression (primary: Program ID, value the program
 name; Acquired By, New Status ID, New Status ``Attended``, Old Status ID, Old Status
-``Registered``, Program Member ID, Reason, Success).
+``Registered``, Program Member ID, Reason, Success); a membership that no attended event began
+has its own (``Not in Program`` -> ``Member``, ids from 10^12), dated when it became visible, so
+the program's members that changed can be found from the activities.
 
 Programs: ``GET /rest/asset/v1/programs.json?maxReturn=&offset=`` (with ``costs``; past the end
 ``success: true`` with the warning ``No assets found for the given search criteria.`` and no
@@ -232,7 +234,42 @@ class Act:
     activity_id: int
     type_id: int
     person: Person
-    source: object  # Touch or StatusChange
+    source: object  # Touch, StatusChange or Membership
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A lead becoming a member of a program (Not in Program -> Member), as Marketo logs every
+    program status change as a Change Status in Progression activity (type 104)."""
+
+    program_id: int
+    first: object  # the lead's first touch in the program
+
+
+#: membership activities have ids of their own, above every touch's and status change's
+MEMBERSHIP_ACTIVITY_ID_BASE = 10**12
+
+
+def membership_activities(p: Person) -> list[Act]:
+    """One activity per program the lead is a member of, unless the membership began with an
+    attended event (whose own type-104 activity, to ``Attended``, is its status change). It is
+    dated when the membership became visible: at the first touch in the program, or when the
+    lead was created if that touch was anonymous (Marketo has no member it does not know)."""
+    first: dict[int, object] = {}
+    for t in p.touches:  # in (date, id) order
+        if t.program_id and t.program_id not in first:
+            first[t.program_id] = t
+    return [
+        Act(
+            max(t.at, p.created_at),
+            MEMBERSHIP_ACTIVITY_ID_BASE + t.activity_id,
+            104,
+            p,
+            Membership(program_id, t),
+        )
+        for program_id, t in first.items()
+        if t.kind != "attended"
+    ]
 
 
 def person_activities(world: World, p: Person, since: datetime, now: datetime) -> list[Act]:
@@ -243,6 +280,7 @@ def person_activities(world: World, p: Person, since: datetime, now: datetime) -
     out += [
         Act(c.at, c.activity_id, 13, p, c) for c in p.marketo_status_changes if since <= c.at < now
     ]
+    out += [a for a in membership_activities(p) if since <= a.at < now]
     out.sort(key=lambda a: (a.at, a.activity_id))
     return out
 
@@ -271,6 +309,19 @@ def activity_record(world: World, act: Act, new_property: bool) -> dict:
             {"name": "Reason", "value": "Changed by Smart Campaign Lead Lifecycle.Set Status"}
         )
         attrs.append({"name": "Source", "value": "Marketo Flow Action"})
+    elif isinstance(act.source, Membership):
+        program = world.program(act.source.program_id)
+        pav_id, pav = program.program_id, program.name
+        attrs += [
+            {"name": "Acquired By", "value": p.touches[0] is act.source.first},
+            {"name": "New Status ID", "value": STATUS_IDS["Member"]},
+            {"name": "New Status", "value": "Member"},
+            {"name": "Old Status ID", "value": 0},
+            {"name": "Old Status", "value": "Not in Program"},
+            {"name": "Program Member ID", "value": p.marketo_id * 1000 + program.program_id % 1000},
+            {"name": "Reason", "value": "Added to program"},
+            {"name": "Success", "value": False},
+        ]
     else:
         t = act.source
         query = urlencode(t.query)

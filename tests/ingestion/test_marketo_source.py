@@ -58,32 +58,51 @@ def visible_leads(world: World):
     return [p for p in world.people() if p.marketo_id is not None]
 
 
+def memberships_begun(p) -> list[tuple[int, object, int]]:
+    """(program id, date, activity id) of the lead's program memberships that no attended event
+    began: Marketo logs each as a Change Status in Progression (type 104) to ``Member``, dated
+    when the membership became visible (the first touch in the program, or the lead's creation
+    if that touch was anonymous); the sandbox numbers them from 10^12 + the touch's id."""
+    first = {}
+    for t in sorted(p.touches, key=lambda t: (t.at, t.activity_id)):
+        if t.program_id and t.program_id not in first:
+            first[t.program_id] = t
+    return [
+        (program_id, max(t.at, p.created_at), 10**12 + t.activity_id)
+        for program_id, t in first.items()
+        if t.kind != "attended"
+    ]
+
+
+def membership_dates(world: World) -> list[tuple[int, int, object]]:
+    """(program id, lead id, membershipDate: the first touch in the program) of every member."""
+    first = {}
+    for p in visible_leads(world):
+        for t in p.touches:
+            if t.program_id and t.at < world.now:
+                key = (t.program_id, p.marketo_id)
+                first[key] = min(first.get(key, t.at), t.at)
+    return [(program_id, lead, at) for (program_id, lead), at in first.items()]
+
+
+def all_activities(world: World) -> list[tuple[str, int, int, object, str | None, int | None]]:
+    """(marketoGUID, lead id, type id, date, new lead status, program) of every visible one."""
+    now = world.now
+    out = []
+    for p in visible_leads(world):
+        for t in p.touches:
+            out.append((str(t.activity_id), p.marketo_id, TOUCH_TYPES[t.kind], t.at, None,
+                        t.program_id if t.kind == "attended" else None))  # fmt: skip
+        for c in p.marketo_status_changes:
+            out.append((str(c.activity_id), p.marketo_id, 13, c.at, c.new, None))
+        for program_id, at, activity_id in memberships_begun(p):
+            out.append((str(activity_id), p.marketo_id, 104, at, None, program_id))
+    return [a for a in out if a[3] < now]
+
+
 def expected_activities(world: World) -> dict[str, tuple]:
     """marketoGUID -> (lead id, type id, new lead status for type 13)."""
-    now = world.now
-    out = {}
-    for p in visible_leads(world):
-        for t in p.touches:
-            if t.at < now:
-                out[str(t.activity_id)] = (p.marketo_id, TOUCH_TYPES[t.kind], None)
-        for c in p.marketo_status_changes:
-            if c.at < now:
-                out[str(c.activity_id)] = (p.marketo_id, 13, c.new)
-    return out
-
-
-def expected_activity_dates(world: World) -> dict[str, object]:
-    """marketoGUID -> activityDate of every visible activity."""
-    now = world.now
-    out = {}
-    for p in visible_leads(world):
-        for t in p.touches:
-            if t.at < now:
-                out[str(t.activity_id)] = t.at
-        for c in p.marketo_status_changes:
-            if c.at < now:
-                out[str(c.activity_id)] = c.at
-    return out
+    return {a[0]: (a[1], a[2], a[4]) for a in all_activities(world)}
 
 
 def expected_leads(world: World) -> dict[int, tuple]:
@@ -160,6 +179,7 @@ def test_full_then_incremental_load_equals_the_world(warehouse, monkeypatch):
         pipeline("marketo").run(marketo_source())
         assert_tables_equal_world(warehouse, server.world)
         first_now = server.world.now
+        first_members = membership_dates(server.world)
 
         server.advance(10)
         pipeline("marketo").run(marketo_source())
@@ -168,7 +188,7 @@ def test_full_then_incremental_load_equals_the_world(warehouse, monkeypatch):
         # activities: only what happened since the first run, and the earlier (anonymous)
         # activities of the leads that became known since then; nothing else is read again
         world = server.world
-        happened = sum(1 for a in expected_activity_dates(world).values() if a >= first_now)
+        happened = sum(1 for a in all_activities(world) if a[3] >= first_now)
         attached = sum(
             1
             for p in visible_leads(world)
@@ -178,6 +198,22 @@ def test_full_then_incremental_load_equals_the_world(warehouse, monkeypatch):
         )
         assert attached > 0, "the world has no lead whose earlier visits were attached late"
         assert loaded["activities"] == happened + attached
+        # program members: the memberships whose status changed (type 104) since the first
+        # run, and at most those since the newest membership that run saw (where it resumes)
+        status_changes = [a for a in all_activities(world) if a[2] == 104]
+        changed = {(a[5], a[1]) for a in status_changes if a[3] >= first_now}
+        assert changed, "no membership changed in the ten days: the check would prove nothing"
+        resumed_at = max(at for _, _, at in first_members)
+        may_read = {(a[5], a[1]) for a in status_changes if a[3] >= resumed_at}
+        second = set(
+            rows(
+                warehouse,
+                "select program_id, lead_id from raw_marketo.program_members "
+                "where _dlt_load_id = (select max(_dlt_load_id) from raw_marketo.program_members)",
+            )
+        )
+        assert changed <= second <= may_read
+        assert len(second) < len(expected_members(world))
         # only changed and new leads came the second time
         assert 0 < loaded["leads"] < rows(warehouse, "select count(*) from raw_marketo.leads")[0][0]
         # lead status changes are activities of type 13 with the new status as an attribute

@@ -52,6 +52,15 @@ def expected_activities(world: World, since: datetime) -> dict[int, tuple]:
         for c in p.marketo_status_changes:
             if since <= c.at < now:
                 out[c.activity_id] = (p.marketo_id, iso(c.at), 13)
+        # a membership no attended event began is a Change Status in Progression to Member,
+        # when it became visible (its first touch, or the lead's creation), ids from 10^12
+        first = {}
+        for t in sorted(p.touches, key=lambda t: (t.at, t.activity_id)):
+            first.setdefault(t.program_id, t)
+        for program_id, t in first.items():
+            at = max(t.at, p.created_at)
+            if program_id and t.kind != "attended" and since <= at < now:
+                out[10**12 + t.activity_id] = (p.marketo_id, iso(at), 104)
     return out
 
 
