@@ -16,7 +16,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format ui sandbox truth bench clean postgres-server reports reports-setup browser mf
+.PHONY: help setup demo test lint format ui sandbox truth bench bench-sandbox clean postgres-server reports reports-setup browser mf
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -106,7 +106,10 @@ sandbox: setup  ## serve the sandbox APIs on 127.0.0.1 (SEED, SCALE, FAULTS)
 truth: setup  ## write the simulator's ground truth for a world to data/truth
 	$(PY) -m sandbox.truth --seed $${SEED:-7} --scale $${SCALE:-1000} --out data/truth
 
-bench: setup  ## benchmarks: world generation and serving at 10k, 100k, 1M people (slow)
+bench: setup  ## the daily run against a full refresh at 10k and 100k people; writes benchmarks/RESULTS.md (slow)
+	$(PY) benchmarks/daily_bench.py --scales $${SCALES:-10000,100000} --repeats $${REPEATS:-3}
+
+bench-sandbox: setup  ## world generation and serving at 10k, 100k, 1M people (slow)
 	$(PY) benchmarks/sandbox_bench.py --scales $${SCALES:-10000,100000,1000000}
 
 clean:  ## remove generated data (keeps .venv)

@@ -4,6 +4,10 @@ The sandbox serves from its own process (``python -m sandbox serve``) so that th
 loader's peak memory is its own; both peaks are reported.
 
     python benchmarks/load_bench.py --scales 10000,100000,1000000
+
+``--daily N`` then advances the world by N days and loads again, as a daily run does, and
+reports that run's rows (per table) and time beside the full load's, with their ratio;
+``--sources marketo`` loads only the sources named.
 """
 
 from __future__ import annotations
@@ -22,6 +26,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_results  # noqa: E402
 
 
+def _load_all(names, pipeline, registry) -> dict:
+    per_source = {}
+    for name in names:
+        make = registry()[name].dlt_source()
+        started = time.perf_counter()
+        p = pipeline(name)
+        p.run(make())
+        seconds = time.perf_counter() - started
+        tables = {
+            t: n for t, n in p.last_trace.last_normalize_info.row_counts.items()
+            if not t.startswith("_dlt")
+        }  # fmt: skip
+        rows = sum(tables.values())
+        per_source[name] = {"rows": rows, "seconds": round(seconds, 1),
+                            "rows_per_s": round(rows / seconds), "tables": tables}  # fmt: skip
+        print(json.dumps({name: per_source[name]}), file=sys.stderr, flush=True)  # progress
+    return per_source
+
+
 def measure_load(workdir: Path, env_file: Path) -> dict:
     from ingestion.destination import pipeline
     from sandbox.connect import source_env
@@ -37,24 +60,24 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
     os.environ.update(source_env(served["base_urls"], served["credentials"], world))
     os.environ["WAREHOUSE_PATH"] = str(workdir / "warehouse.duckdb")
     os.environ["DLT_PIPELINES_DIR"] = str(workdir / "dlt_pipelines")
-    per_source = {}
-    for name in world.system_names:
-        make = registry()[name].dlt_source()
-        started = time.perf_counter()
-        p = pipeline(name)
-        p.run(make())
-        seconds = time.perf_counter() - started
-        rows = sum(
-            n for t, n in p.last_trace.last_normalize_info.row_counts.items()
-            if not t.startswith("_dlt")
-        )  # fmt: skip
-        per_source[name] = {"rows": rows, "seconds": round(seconds, 1),
-                            "rows_per_s": round(rows / seconds)}  # fmt: skip
-        print(json.dumps({name: per_source[name]}), file=sys.stderr, flush=True)  # progress
-    return {"per_source": per_source, "loader_peak_rss_mb": round(peak_rss_mb())}
+    names = served.get("sources") or list(world.system_names)
+    per_source = _load_all(names, pipeline, registry)
+    daily = {}
+    if served.get("daily"):
+        import requests
+
+        root = next(iter(served["base_urls"].values())).rsplit("/", 1)[0]
+        requests.post(f"{root}/_sandbox/advance", params={"days": served["daily"]}, timeout=600)
+        daily = _load_all(names, pipeline, registry)
+        for name, figures in daily.items():
+            full = per_source[name]
+            figures["rows_vs_full"] = round(figures["rows"] / full["rows"], 3)
+            figures["seconds_vs_full"] = round(figures["seconds"] / full["seconds"], 3)
+    result = {"per_source": per_source, "loader_peak_rss_mb": round(peak_rss_mb())}
+    return {**result, "daily": daily} if daily else result
 
 
-def bench(scale: int, seed: int) -> dict:
+def bench(scale: int, seed: int, sources: list[str] | None = None, daily: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         env_file = workdir / "sandbox.json"
@@ -68,6 +91,8 @@ def bench(scale: int, seed: int) -> dict:
                 time.sleep(0.2)
                 if server.poll() is not None:
                     raise RuntimeError("the sandbox did not start")
+            served = json.loads(env_file.read_text())
+            env_file.write_text(json.dumps({**served, "sources": sources, "daily": daily}))
             # the loader's progress and errors go straight to this process's stderr
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(workdir)],
@@ -87,6 +112,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="10000,100000,1000000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sources", help="comma-separated sources (default: the world's)")
+    parser.add_argument("--daily", type=int, default=0, help="then advance N days, load again")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -95,7 +122,8 @@ def main() -> None:
         return
     results = []
     for scale in (int(s) for s in args.scales.split(",")):
-        result = bench(scale, args.seed)
+        sources = args.sources.split(",") if args.sources else None
+        result = bench(scale, args.seed, sources, args.daily)
         print(json.dumps(result), flush=True)
         results.append(result)
     print(f"written to {write_results('load', results).relative_to(ROOT)}")

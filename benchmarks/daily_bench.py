@@ -1,0 +1,208 @@
+"""The daily run against a full refresh: time and peak memory, side by side, at growing sizes.
+
+For each scale, the simulator serves ``World(seed, scale)`` from its own process (``python -m
+sandbox serve``), and the pipeline runs as a team runs it: ``dagster asset materialize`` of
+every asset but the report site (loads, dbt build, Great Expectations, publication), each run in
+a fresh process tree whose peak resident memory is read when it ends (``wait4``; the largest
+process of the tree: a step's own process or the dbt it starts).
+
+1. **first**: a full run on an empty warehouse (the first load and build); the warehouse, the
+   dlt state and the publication are then kept as they were.
+2. The world advances by ``--days`` (one day by default): new activity, late updates.
+3. Then, ``--repeats`` times, interleaved so that the machine's noise falls on both alike:
+   **daily**: the kept warehouse, state and publication, and the run again (each source loads
+   what changed, the incremental models take the new rows), and **full refresh**: an empty
+   warehouse and the same run, which loads and builds everything from the same sources.
+
+The table gives the medians, the ratio daily/full (the median of each pair's ratio) and the
+Dagster steps' own times (the dbt step, each source's load, the checks and the publication),
+so that a ratio can be traced to the step that sets it. Written to ``benchmarks/RESULTS.md``
+(committed: the README's figures come from it) and as JSON to ``artifacts/bench/daily.json``.
+
+    python benchmarks/daily_bench.py --scales 10000,100000 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import ROOT, write_results  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+SELECT = 'not group:"reports"'
+STEP = re.compile(r'Finished execution of step "([^"]+)" in ([0-9.]+(?:ms|s)|[0-9hms]+)\.')
+
+
+def progress(message: str) -> None:
+    print(f"[daily_bench] {message}", file=sys.stderr, flush=True)
+
+
+def seconds_of(duration: str) -> float:
+    """Dagster's step durations: ``533ms``, ``2.1s``, ``4m52s``, ``1h4m``."""
+    if duration.endswith("ms"):
+        return float(duration[:-2]) / 1000
+    total = 0.0
+    for amount, unit in re.findall(r"([0-9.]+)([hms])", duration):
+        total += float(amount) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def run_pipeline(data: Path, env: dict[str, str], log: Path) -> dict:
+    """One `dagster asset materialize` on the warehouse in `data`: wall seconds, the peak
+    resident memory of its process tree, and each step's own seconds."""
+    data.mkdir(parents=True, exist_ok=True)
+    run_env = {**env, "WAREHOUSE_PATH": str(data / "warehouse.duckdb"),
+               "DAGSTER_HOME": str(data / "dagster_home")}  # fmt: skip
+    (data / "dagster_home").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", data / "dagster_home" / "dagster.yaml")
+    command = [sys.executable, "-m", "dagster", "asset", "materialize",
+               "-m", "orchestration.definitions", "--select", SELECT]  # fmt: skip
+    started = time.perf_counter()
+    with log.open("w") as out:
+        child = subprocess.Popen(command, env=run_env, cwd=ROOT, stdout=out, stderr=out)
+        _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"the run failed (exit {child.returncode}); its log: {log}")
+    steps = {name: seconds_of(d) for name, d in STEP.findall(log.read_text(errors="replace"))}
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "steps": steps}
+
+
+def serve(scale: int, seed: int, workdir: Path) -> tuple[subprocess.Popen, dict]:
+    env_file = workdir / "sandbox.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
+         "--scale", str(scale), "--env-file", str(env_file)],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    while not env_file.exists():
+        time.sleep(0.2)
+        if server.poll() is not None:
+            raise RuntimeError("the sandbox did not start")
+    return server, json.loads(env_file.read_text())
+
+
+def bench(scale: int, seed: int, days: int, repeats: int) -> dict:
+    from sandbox.connect import source_env
+    from sandbox.world import World
+
+    with tempfile.TemporaryDirectory(prefix="daily_bench-") as tmp:
+        workdir = Path(tmp)
+        server, served = serve(scale, seed, workdir)
+        try:
+            world = World(seed=seed, scale=scale)
+            env = {
+                **os.environ,
+                **source_env(served["base_urls"], served["credentials"], world),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            }
+            env.pop("DLT_PIPELINES_DIR", None)  # dlt's state goes beside each warehouse
+            progress(f"scale {scale}: first full run")
+            first = run_pipeline(workdir / "first", env, workdir / "first.log")
+            progress(f"  {first['seconds']:.0f} s, peak {first['peak_rss_mb']:.0f} MB")
+            root = next(iter(served["base_urls"].values())).rsplit("/", 1)[0]
+            requests.post(f"{root}/_sandbox/advance", params={"days": days}, timeout=3600)
+            daily, full = [], []
+            for i in range(repeats):
+                shutil.rmtree(workdir / "daily", ignore_errors=True)
+                shutil.copytree(workdir / "first", workdir / "daily")
+                progress(f"scale {scale}: daily run {i + 1}/{repeats}")
+                daily.append(run_pipeline(workdir / "daily", env, workdir / "daily.log"))
+                progress(f"  {daily[-1]['seconds']:.0f} s; full refresh {i + 1}/{repeats}")
+                shutil.rmtree(workdir / "full", ignore_errors=True)
+                full.append(run_pipeline(workdir / "full", env, workdir / "full.log"))
+                progress(f"  {full[-1]['seconds']:.0f} s")
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    return {"scale": scale, "seed": seed, "days": days, "repeats": repeats,
+            "first": first, "daily": daily, "full": full}  # fmt: skip
+
+
+def _median(runs: list[dict], key) -> float:
+    return statistics.median(key(r) for r in runs)
+
+
+def _step_groups(steps: dict[str, float]) -> dict[str, float]:
+    """Step seconds grouped: each source's load, dbt, checks, publication, the rest."""
+    groups: dict[str, float] = {}
+    for name, seconds in steps.items():
+        if "dbt" in name:
+            group = "dbt build"
+        elif name.startswith(("raw", "dlt")) or "load" in name:
+            group = "loads"
+        elif "publish" in name:
+            group = "publication"
+        elif "check" in name or "quality" in name or "great_expectations" in name:
+            group = "checks"
+        else:
+            group = "other steps"
+        groups[group] = groups.get(group, 0.0) + seconds
+    return groups
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| people | run | median s | daily / full | peak MB (median) | steps, median s |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for r in results:
+        ratio = statistics.median(
+            d["seconds"] / f["seconds"] for d, f in zip(r["daily"], r["full"], strict=True)
+        )
+        for name, runs in (("daily", r["daily"]), ("full refresh", r["full"])):
+            groups = [_step_groups(run["steps"]) for run in runs]
+            names = sorted({g for gs in groups for g in gs})
+            steps = ", ".join(
+                f"{g} {statistics.median(gs.get(g, 0.0) for gs in groups):.1f}" for g in names
+            )
+            lines.append(
+                f"| {r['scale']:,} | {name} | {_median(runs, lambda x: x['seconds']):.1f} | "
+                f"{f'{ratio:.2f}' if name == 'daily' else ''} | "
+                f"{_median(runs, lambda x: x['peak_rss_mb']):.0f} | {steps} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", default="10000,100000")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--write", type=Path, default=RESULTS, help="the table's markdown file")
+    args = parser.parse_args()
+    results = [bench(int(s), args.seed, args.days, args.repeats) for s in args.scales.split(",")]
+    write_results("daily", results)
+    text = (
+        "# Daily run against full refresh\n\n"
+        f"`python benchmarks/daily_bench.py --scales {args.scales} --repeats {args.repeats} "
+        f"--days {args.days} --seed {args.seed}` (`make bench`), "
+        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores. Medians of "
+        f"{args.repeats} interleaved pairs; daily / full is the median of the pairs' ratios. "
+        "A run is every asset but the report site (loads, dbt build, checks, publication); "
+        "peak MB is the largest process of the run's tree. See the docstring of "
+        "benchmarks/daily_bench.py for what each run does.\n\n" + table(results) + "\n"
+    )
+    args.write.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
