@@ -6,6 +6,7 @@ import json
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,22 @@ def run_child(script: Path, args: list[str]) -> dict:
         [sys.executable, str(script), *args], check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def serve_world(scale: int, seed: int, workdir: Path) -> tuple[subprocess.Popen, dict]:
+    """The simulator serving World(seed, scale) from its own process (``python -m sandbox
+    serve``), and what it wrote to ``workdir/sandbox.json`` (base URLs, credentials, world)."""
+    env_file = workdir / "sandbox.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
+         "--scale", str(scale), "--env-file", str(env_file)],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    while not env_file.exists():
+        time.sleep(0.2)
+        if server.poll() is not None:
+            raise RuntimeError("the sandbox did not start")
+    return server, json.loads(env_file.read_text())
 
 
 def write_results(name: str, results: list[dict]) -> Path:

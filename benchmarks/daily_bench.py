@@ -25,7 +25,6 @@ so that a ratio can be traced to the step that sets it. Written to ``benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -41,7 +40,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, write_results  # noqa: E402
+from benchmarks._common import ROOT, serve_world, write_results  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SELECT = 'not group:"reports"'
@@ -84,27 +83,13 @@ def run_pipeline(data: Path, env: dict[str, str], log: Path) -> dict:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "steps": steps}
 
 
-def serve(scale: int, seed: int, workdir: Path) -> tuple[subprocess.Popen, dict]:
-    env_file = workdir / "sandbox.json"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
-         "--scale", str(scale), "--env-file", str(env_file)],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    while not env_file.exists():
-        time.sleep(0.2)
-        if server.poll() is not None:
-            raise RuntimeError("the sandbox did not start")
-    return server, json.loads(env_file.read_text())
-
-
 def bench(scale: int, seed: int, days: int, repeats: int) -> dict:
     from sandbox.connect import source_env
     from sandbox.world import World
 
     with tempfile.TemporaryDirectory(prefix="daily_bench-") as tmp:
         workdir = Path(tmp)
-        server, served = serve(scale, seed, workdir)
+        server, served = serve_world(scale, seed, workdir)
         try:
             world = World(seed=seed, scale=scale)
             env = {

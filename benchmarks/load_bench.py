@@ -23,7 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, peak_rss_mb, process_peak_rss_mb, write_results  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    ROOT,
+    peak_rss_mb,
+    process_peak_rss_mb,
+    serve_world,
+    write_results,
+)  # noqa: E402
 
 
 def _load_all(names, pipeline, registry) -> dict:
@@ -80,18 +86,9 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
 def bench(scale: int, seed: int, sources: list[str] | None = None, daily: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        server, served = serve_world(scale, seed, workdir)
         env_file = workdir / "sandbox.json"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
-             "--scale", str(scale), "--env-file", str(env_file)],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
         try:
-            while not env_file.exists():
-                time.sleep(0.2)
-                if server.poll() is not None:
-                    raise RuntimeError("the sandbox did not start")
-            served = json.loads(env_file.read_text())
             env_file.write_text(json.dumps({**served, "sources": sources, "daily": daily}))
             # the loader's progress and errors go straight to this process's stderr
             out = subprocess.run(

@@ -101,15 +101,8 @@ def activities(
     token = state.get("next_page_token")
     resumed = token is not None
     if not resumed:
-        since = parse_timestamp(start_date)
-        token = client.get(settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)})[
-            "nextPageToken"
-        ]
-    params = {
-        "nextPageToken": token,
-        "activityTypeIds": ",".join(map(str, settings.ACTIVITY_TYPE_IDS)),
-        "batchSize": settings.ACTIVITY_BATCH_SIZE,
-    }
+        token = _paging_token(client, parse_timestamp(start_date))
+    params = _activity_params(token, settings.ACTIVITY_TYPE_IDS)
     last: dict[str, Any] = {}
     window_leads: set[int] = set()
     window_start: datetime | None = None
@@ -153,21 +146,28 @@ def _new_lead_history(
     for i in range(0, len(new), settings.ACTIVITY_LEAD_IDS_MAX):
         batch = new[i : i + settings.ACTIVITY_LEAD_IDS_MAX]
         since = min(created[lead] for lead in batch) - history
-        token = client.get(settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)})[
-            "nextPageToken"
-        ]
-        params = {
-            "nextPageToken": token,
-            "activityTypeIds": ",".join(map(str, settings.ACTIVITY_TYPE_IDS)),
-            "batchSize": settings.ACTIVITY_BATCH_SIZE,
-            "leadIds": ",".join(map(str, batch)),
-        }
+        params = _activity_params(_paging_token(client, since), settings.ACTIVITY_TYPE_IDS)
+        params["leadIds"] = ",".join(map(str, batch))
         for page in client.paged(settings.ACTIVITIES_PATH, params):
             # what the window read already is not read twice (an undated row is kept: it is
             # quarantined, not lost)
             rows = [r for r in map(_activity_row, page) if not _dated_from(r, window_start)]
             if rows:
                 yield rows
+
+
+def _paging_token(client: MarketoClient, since: datetime) -> str:
+    """Marketo's paging token for activities at or after `since`."""
+    body = client.get(settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)})
+    return body["nextPageToken"]
+
+
+def _activity_params(token: str, type_ids) -> dict[str, Any]:
+    return {
+        "nextPageToken": token,
+        "activityTypeIds": ",".join(map(str, type_ids)),
+        "batchSize": settings.ACTIVITY_BATCH_SIZE,
+    }
 
 
 def _dated_from(row: dict[str, Any], start: datetime) -> bool:
@@ -302,10 +302,7 @@ def program_members(
             state["programs_read"] = sorted(read)
     if "membership_token" not in state:
         # the first run read every member: the next one starts at the newest membership seen
-        since = parse_timestamp(newest or start_date)
-        state["membership_token"] = client.get(
-            settings.ACTIVITY_PAGING_TOKEN_PATH, {"sinceDatetime": iso(since)}
-        )["nextPageToken"]
+        state["membership_token"] = _paging_token(client, parse_timestamp(newest or start_date))
     if newest:
         state["newest_membership"] = newest
 
@@ -318,11 +315,7 @@ def _changed_memberships(client: MarketoClient, state: dict[str, Any]) -> dict[i
         return {}
     changed: dict[int, set[int]] = {}
     last: dict[str, Any] = {}
-    params = {
-        "nextPageToken": token,
-        "activityTypeIds": str(settings.PROGRAM_STATUS_ACTIVITY_TYPE_ID),
-        "batchSize": settings.ACTIVITY_BATCH_SIZE,
-    }
+    params = _activity_params(token, [settings.PROGRAM_STATUS_ACTIVITY_TYPE_ID])
     for page in client.paged(settings.ACTIVITIES_PATH, params, last):
         for activity in page:
             program_id, lead_id = activity.get("primaryAttributeValueId"), activity.get("leadId")
