@@ -70,6 +70,7 @@ import json
 import secrets
 import threading
 import uuid
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -1095,12 +1096,63 @@ def warm_up(ctx) -> None:
     search_index(ctx, ctx.world)
 
 
+#: the filters a range of a sorted index answers
+RANGE_OPS = frozenset({"GT", "GTE", "LT", "LTE", "EQ", "BETWEEN"})
+
+
+def _sorted_index(ctx, world: World, obj: str, prop: str) -> tuple[list[float], list[int]]:
+    """The values of `prop` of every `obj` record in ascending (value, id) order, and the ids
+    in the same order: HubSpot answers a search from indexes, not by reading every record."""
+    key = ("hubspot_sorted", obj, prop, world.today)
+    index = ctx.state.get(key)
+    if index is None:
+        with ctx.state.setdefault(("hubspot_sorted_lock",), threading.Lock()):
+            index = ctx.state.get(key)
+            if index is None:
+                records = search_index(ctx, world)[obj].values()
+                pairs = sorted((_value(rec, prop), rec.id) for rec in records)
+                index = ([v for v, _ in pairs], [i for _, i in pairs])
+                ctx.state[key] = index
+    return index
+
+
+def _range_keys(ctx, world: World, query: _SearchQuery) -> tuple[int, list[tuple]] | None:
+    """The answer to a search that selects a range of the one property it is sorted by,
+    ascending (every connector's incremental query: ``<modified> GTE <cursor>``), from the
+    index sorted by that property: two bisections and a slice instead of a scan of every
+    record. None when the query is any other."""
+    if len(query.groups) > 1 or len(query.sorts) != 1 or query.sorts[0][1]:
+        return None
+    prop = query.sorts[0][0]
+    filters = [f for f in (query.groups or ((),))[0] if f[1] != "HAS_PROPERTY"]
+    if any(f[0] != prop or f[1] not in RANGE_OPS for f in filters):
+        return None
+    values, ids = _sorted_index(ctx, world, query.obj, prop)
+    lo, hi = 0, len(values)
+    for _, op, value, high in filters:
+        if op in ("GT", "GTE", "EQ", "BETWEEN"):
+            lo = max(lo, (bisect_right if op == "GT" else bisect_left)(values, value))
+        if op in ("LT", "LTE", "EQ", "BETWEEN"):
+            bound = high if op == "BETWEEN" else value
+            hi = min(hi, (bisect_left if op == "LT" else bisect_right)(values, bound))
+    end = min(hi, lo + SEARCH_RESULTS_CAP)
+    return max(0, hi - lo), [((values[i], ids[i]), ids[i]) for i in range(lo, end)]
+
+
 def _search_keys(ctx, world: World, query: _SearchQuery) -> tuple[int, list[tuple]]:
     """(total matches, the first 10,000 (sort key, id) in order), cached per distinct query."""
     key = query.cache_key(world)
     cached = ctx.state.get(key)
     if cached is not None:
         return cached
+    ranged = _range_keys(ctx, world, query)
+    if ranged is not None:
+        return ranged
+    return _scan_keys(ctx, world, query, key)
+
+
+def _scan_keys(ctx, world: World, query: _SearchQuery, key: tuple) -> tuple[int, list[tuple]]:
+    """Any other search: every record of the object tested, the first 10,000 kept."""
     total = 0
     records = search_index(ctx, world)[query.obj].values()
 
