@@ -84,6 +84,7 @@ listed by ``bad_records(ctx)``.
 from __future__ import annotations
 
 import base64
+import bisect
 import csv
 import hashlib
 import io
@@ -118,6 +119,8 @@ SOURCE = "marketo"
 TOKEN_TTL = 3600
 MAX_BATCH = 300
 MAX_FILTER_VALUES = 300
+#: before any activity of any world
+DAWN = datetime(1970, 1, 1, tzinfo=UTC)
 #: activities.json's ``leadIds`` takes at most 30 ids (Marketo's limit)
 MAX_ACTIVITY_LEAD_IDS = 30
 MAX_EXPORT_DAYS = 31
@@ -551,14 +554,23 @@ class Cursor:
 
 
 def scan_activities(
-    world: World, cursor: Cursor, accept, limit: int, duplicate: bool, lead_ids=None
+    world: World,
+    cursor: Cursor,
+    accept,
+    limit: int,
+    duplicate: bool,
+    lead_ids=None,
+    latest: list[tuple[int, int, datetime]] | None = None,
 ):
     """Yield (Act, Cursor after it) from ``cursor`` on, up to ``limit`` accepted activities.
 
     ``accept(act)`` filters (e.g. by type). When ``duplicate``, the activity the cursor points
     at is yielded again first (the duplicate-across-pages fault). ``lead_ids`` (the ``leadIds``
     parameter) reads only those leads, from an index as Marketo does, not by a scan of every
-    lead active since ``since``.
+    lead active since ``since``. ``latest`` (the index's ``(company, person index, latest
+    activity)`` of every lead, in lead order) skips the leads with nothing at or after
+    ``since`` without generating their companies, so a scan of the last day costs the day's
+    leads, not the world.
     """
     now = world.now
     since = datetime.fromtimestamp(cursor.since, tz=UTC)
@@ -572,6 +584,9 @@ def scan_activities(
         total = int(world.company_offsets[-1])
         people = (world.person(i - 1) for i in sorted(lead_ids) if 0 < i <= total)
         leads = ((world.company_of_person(p.idx), p) for p in people if p.marketo_id in lead_ids)
+    elif latest is not None:
+        start = bisect.bisect_left(latest, (cursor.k, cursor.idx))
+        leads = ((k, world.person(idx)) for k, idx, last in latest[start:] if last >= since)
     else:
         leads = ((k, p) for k in range(cursor.k, count) for p in world.bundle(k).people)
     for k, p in leads:
@@ -696,9 +711,12 @@ def routes(ctx) -> list[BaseRoute]:
         limit = int(batch)
         state = {"last": cursor, "served": 0}
         duplicate = ctx.faults.duplicate_across_pages
+        latest = _world_index(ctx, world)["latest"]
 
         def items():
-            for act, after in scan_activities(world, cursor, accept, limit, duplicate, lead_ids):
+            for act, after in scan_activities(
+                world, cursor, accept, limit, duplicate, lead_ids, latest
+            ):
                 state["last"] = after
                 if after != cursor or not duplicate:
                     state["served"] += 1
@@ -1006,7 +1024,9 @@ def _world_index(ctx, world: World) -> dict:
 
     ``leads``: (createdAt, updatedAt, lead record) of every visible lead, in lead order, so an
     export of a date window reads only the leads in it. ``members``: per program, the (company,
-    person index, member record) of every lead with a visible touch in it, in lead order. A scan
+    person index, member record) of every lead with a visible touch in it, in lead order.
+    ``latest``: (company, person index, latest visible activity) of every lead with one, in lead
+    order, so an activity scan skips the leads with nothing since its start. A scan
     of a large world inside a request would outlast a client's read timeout, and reading the
     records from the world would regenerate every company once per program (the world keeps a
     bounded cache of generated companies). Built once per world state; ``warm_up`` builds it
@@ -1023,16 +1043,20 @@ def _world_index(ctx, world: World) -> dict:
             programs = {program.program_id: program for program in world.programs}
             leads: list[tuple[datetime, datetime, dict]] = []
             members: dict[int, list[tuple[int, int, dict]]] = {}
+            latest: list[tuple[int, int, datetime]] = []
             for k in range(world.company_count()):
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
                         continue
                     leads.append((p.created_at, lead_updated_at(p, now), lead_record(p, now)))
+                    acts = person_activities(world, p, DAWN, now)
+                    if acts:
+                        latest.append((k, p.idx, acts[-1].at))
                     touched = {t.program_id for t in p.touches if t.program_id and t.at < now}
                     for program_id in sorted(touched):
                         member = member_record(world, programs[program_id], p)
                         members.setdefault(program_id, []).append((k, p.idx, member))
-            index = {"leads": leads, "members": members}
+            index = {"leads": leads, "members": members, "latest": latest}
             ctx.state[key] = index
     return index
 
