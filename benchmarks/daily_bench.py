@@ -67,8 +67,11 @@ def prepare_partial_parse(data: Path, env: dict[str, str]) -> None:
     ``make setup`` made: the warehouse path is in the profile, and a profile that differs from
     the file's makes dbt parse the whole project again (about 10 s)."""
     from orchestration.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PARSE_ARGS
+    from warehouse.settings import DBT_ENV, subprocess_env
 
-    parse_env = {**env, "WAREHOUSE_PATH": str(data / "warehouse.duckdb")}
+    # the environment the run's dbt sees (orchestration/defs/transform.py): the profile renders
+    # from it, and a variable it reads that differs makes the profile differ
+    parse_env = subprocess_env(DBT_ENV, {**env, "WAREHOUSE_PATH": str(data / "warehouse.duckdb")})
     subprocess.run(
         [DBT_EXECUTABLE, *PARSE_ARGS, "--target-path", env["DBT_TARGET_PATH"]],
         env=parse_env, cwd=DBT_PROJECT_DIR, check=True, stdout=subprocess.DEVNULL,
