@@ -128,9 +128,7 @@ def _new_lead_history(
 ) -> Iterator[TDataItems]:
     """Activities dated before ``window_start`` of the leads created at or after it."""
     created: dict[int, datetime] = {}
-    ordered = sorted(lead_ids)
-    for i in range(0, len(ordered), settings.LEAD_LOOKUP_BATCH_SIZE):
-        batch = ordered[i : i + settings.LEAD_LOOKUP_BATCH_SIZE]
+    for batch in _batches(sorted(lead_ids), settings.LEAD_LOOKUP_BATCH_SIZE):
         params = {
             "filterType": "id",
             "filterValues": ",".join(map(str, batch)),
@@ -142,9 +140,7 @@ def _new_lead_history(
                 at = parse_timestamp(lead.get("createdAt"))
                 if at is not None and at >= window_start:
                     created[lead["id"]] = at
-    new = sorted(created)
-    for i in range(0, len(new), settings.ACTIVITY_LEAD_IDS_MAX):
-        batch = new[i : i + settings.ACTIVITY_LEAD_IDS_MAX]
+    for batch in _batches(sorted(created), settings.ACTIVITY_LEAD_IDS_MAX):
         since = min(created[lead] for lead in batch) - history
         params = _activity_params(_paging_token(client, since), settings.ACTIVITY_TYPE_IDS)
         params["leadIds"] = ",".join(map(str, batch))
@@ -154,6 +150,12 @@ def _new_lead_history(
             rows = [r for r in map(_activity_row, page) if not _dated_from(r, window_start)]
             if rows:
                 yield rows
+
+
+def _batches(values: list[int], size: int) -> Iterator[list[int]]:
+    """`values` in consecutive lists of at most `size` (an API's limit of ids a call)."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def _paging_token(client: MarketoClient, since: datetime) -> str:
@@ -281,8 +283,8 @@ def program_members(
         else:
             leads = sorted(run["changed"].get(pid, ()))
             filters = [
-                ("leadId", ",".join(map(str, leads[i : i + settings.PROGRAM_MEMBER_BATCH_SIZE])))
-                for i in range(0, len(leads), settings.PROGRAM_MEMBER_BATCH_SIZE)
+                ("leadId", ",".join(map(str, batch)))
+                for batch in _batches(leads, settings.PROGRAM_MEMBER_BATCH_SIZE)
             ]
         for filter_type, filter_values in filters:
             params = {
