@@ -57,3 +57,86 @@
     select 1
     {%- endif %}
 {%- endmacro %}
+
+{#
+    Incremental staging (a staging model kept as a table because many models and tests read
+    what it computes, e.g. stg_marketo__activities): a run reads only the raw rows of loads it
+    has not seen, found by dlt's `_dlt_load_id` (a load's id is its start time, so a later load
+    of the same pipeline has a larger id, and dlt loads a pipeline's packages in order). The
+    model keeps the load id of each row as `dlt_load_id`.
+
+    Pre-hook: delete the stored rows that a load not yet seen rewrote, so that a rewritten row
+    that now fails a record rule does not stay as it was (the others are deleted and inserted
+    again by the delete+insert strategy anyway).
+#}
+{% macro delete_reloaded_rows(raw, key) -%}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where {{ key }} in (
+        select {{ key }} from {{ raw }}
+        where _dlt_load_id > {{ newest_load_seen() }}
+    )
+    {%- else %}
+    select 1
+    {%- endif %}
+{%- endmacro %}
+
+{#
+    Post-hook of a model that keeps one row per row of `upstream` that passes `passes` (a raw
+    table and its record rules, or an intermediate model): delete the stored rows whose
+    upstream row is gone. After the insert the stored keys are the upstream keys plus those
+    gone, so the upstream keys are read only when the stored rows outnumber the upstream rows
+    that pass, which is exactly when one is gone (for a raw table that dlt only merges into:
+    when it was dropped and loaded again).
+#}
+{% macro delete_rows_gone_from(upstream, key, passes='true') -%}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where
+        (select count(*) from {{ this }})
+        > (select count(*) from {{ upstream }} where {{ passes }})
+        and {{ key }} not in (select {{ key }} from {{ upstream }} where {{ key }} is not null)
+    {%- else %}
+    select 1
+    {%- endif %}
+{%- endmacro %}
+
+{# the newest load an incremental staging model has read ('' when it holds no row yet) #}
+{% macro newest_load_seen() -%}
+    coalesce((select max(dlt_load_id) from {{ this }}), '')
+{%- endmacro %}
+
+{#
+    Changes carried by time: a model that rewrites some rows on a run stamps them with the
+    run's start (`run_started_timestamp()`, the same for every model of one `dbt build`, as a
+    column such as `parsed_at`), and an incremental model downstream takes the upstream rows
+    stamped after the newest stamp it stored (`stamped_since`). A run that fails between the
+    two models leaves the stamps in place, so the next run still takes those rows.
+#}
+{% macro run_started_timestamp() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro stamped_since(column) -%}
+    {{ column }} > coalesce((select max({{ column }}) from {{ this }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+{%- endmacro %}
+
+{#
+    A fingerprint of the rows of a small relation or CTE (the rules and lookups a model applies
+    to every row): an md5 of its rows in order, each column written with its length in front
+    so that different rows never write the same text. A model stores it on every row it writes
+    and, when it differs on a later run, applies the changed rules to every row again.
+#}
+{% macro rows_fingerprint(relation, columns) -%}
+    {%- set s = dbt.type_string() -%}
+    select md5(coalesce(string_agg(row_text, '\n' order by row_text), '')) as fingerprint
+    from (
+        select
+            {%- for column in columns %}
+            coalesce(cast(length(cast({{ column }} as {{ s }})) as {{ s }}) || ':' || cast({{ column }} as {{ s }}), '-')
+            {%- if not loop.last %} || '|' ||{% endif %}
+            {%- endfor %}
+                as row_text
+        from {{ relation }}
+    ) as fingerprinted_rows
+{%- endmacro %}

@@ -13,6 +13,7 @@ The known answers are the doctored records themselves and the settings' defaults
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import date
 
 import duckdb
@@ -27,38 +28,41 @@ FLOOR = date(2000, 1, 1)
 DOCTORED = {
     "deal of 1e20": (
         "hubspot", "deals", "select min(id) from raw_hubspot.deals",
-        "update raw_hubspot.deals set amount = 1e20 where id = ?",
+        "update raw_hubspot.deals set amount = 1e20, _dlt_load_id = ? where id = ?",
         "money_plausible", "blocking", "stg_hubspot__deals",
     ),
     "deal created in year 1": (
         "hubspot", "deals", "select max(id) from raw_hubspot.deals",
-        "update raw_hubspot.deals set createdate = '0001-01-01 00:00:00+00' where id = ?",
+        "update raw_hubspot.deals set createdate = '0001-01-01 00:00:00+00', _dlt_load_id = ?"
+        " where id = ?",
         "date_plausible", "warning", "stg_hubspot__deals",
     ),
     "lead date in year 1": (
         "hubspot", "contacts",
         "select min(id) from raw_hubspot.contacts where hs_lifecyclestage_lead_date is not null",
-        "update raw_hubspot.contacts set hs_lifecyclestage_lead_date = '0001-01-01 00:00:00+00'"
-        " where id = ?",
+        "update raw_hubspot.contacts set hs_lifecyclestage_lead_date = '0001-01-01 00:00:00+00',"
+        " _dlt_load_id = ? where id = ?",
         "date_plausible", "warning", "stg_hubspot__contacts",
     ),
     "activity in year 1": (
         "marketo", "activities", "select min(id) from raw_marketo.activities",
-        "update raw_marketo.activities set activity_date = '0001-01-01 00:00:00+00' where id = ?",
+        "update raw_marketo.activities set activity_date = '0001-01-01 00:00:00+00',"
+        " _dlt_load_id = ? where id = ?",
         "date_plausible", "warning", "stg_marketo__activities",
     ),
     "program cost of five billion": (
         "marketo", "program_costs",
         "select program_id || ':' || seq from raw_marketo.program_costs"
         " order by program_id, seq limit 1",
-        "update raw_marketo.program_costs set cost = 5e9 where program_id || ':' || seq = ?",
+        "update raw_marketo.program_costs set cost = 5e9, _dlt_load_id = ?"
+        " where program_id || ':' || seq = ?",
         "money_plausible", "blocking", "stg_marketo__program_costs",
     ),
     "ad day of five billion": (
         "google_ads", "campaign_daily",
         "select campaign_id || ':' || date from raw_google_ads.campaign_daily"
         " where cost_micros > 0 order by date, campaign_id limit 1",
-        "update raw_google_ads.campaign_daily set cost_micros = 5000000000000000"
+        "update raw_google_ads.campaign_daily set cost_micros = 5000000000000000, _dlt_load_id = ?"
         " where campaign_id || ':' || date = ?",
         "money_plausible", "blocking", "stg_google_ads__campaign_days",
     ),
@@ -71,11 +75,13 @@ def doctored(built_warehouse, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("implausible")
     shutil.copy(built.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
     ids = {}
+    # the broken record arrives as a load does: with a new dlt load id (its start time)
+    new_load_id = str(time.time())
     with duckdb.connect(str(workdir / "warehouse.duckdb")) as con:
         for case, (_, _, pick, edit, *_) in DOCTORED.items():
             (record_id,) = con.execute(pick).fetchone()
             assert record_id is not None, f"{case}: the world has no such record"
-            con.execute(edit, [record_id])
+            con.execute(edit, [new_load_id, record_id])
             ids[case] = str(record_id)
         loaded = {
             (source, table): con.execute(f"select count(*) from raw_{source}.{table}").fetchone()[0]

@@ -20,7 +20,8 @@
     are no longer staged or whose record is gone. The parsed columns are a function of
     `query_string` and the var `visitor_text_max_length`, so only a change of the parsing
     itself (`query_param`, `url_decode`, macros/visitor_text.sql, `query_fields`) or of that var
-    needs `dbt build --full-refresh`.
+    needs `dbt build --full-refresh`. `parsed_at` is the start of the run that parsed the
+    row: int_touchpoints_channeled channels the rows parsed since its own last run.
 #}
 {{ config(
     materialized='incremental',
@@ -159,5 +160,8 @@ select
         {%- for field in visitor_text_fields %}
         {{ visitor_text_correction(field, field, field ~ '__visible', field ~ '__value') }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    ), '') as visitor_text_corrections
+    ), '') as visitor_text_corrections,
+    -- when this row was parsed: the start of the run that wrote it (int_touchpoints_channeled
+    -- takes the rows parsed since its own last run)
+    {{ run_started_timestamp() }} as parsed_at
 from cleaned

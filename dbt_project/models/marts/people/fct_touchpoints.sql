@@ -1,7 +1,8 @@
 {#
     One row per touchpoint: a marketing interaction of one person, with channel and campaign.
     Incremental by touchpoint (macros/incremental_macros.sql): a run rewrites the touchpoints
-    that are new (activity history attached late included) or changed (a person's identity
+    that int_touchpoints_channeled wrote since this model's last run (`channeled_at`: new
+    touches, activity history attached late included, and changed ones: a person's identity
     after a merge, a channel or campaign key), and deletes those that are gone.
 #}
 {{ config(
@@ -9,7 +10,7 @@
     incremental_strategy='delete+insert',
     unique_key='touchpoint_id',
     on_schema_change='fail',
-    post_hook="{{ delete_vanished_partitions(['touchpoint_id'], [(ref('int_touchpoints_channeled'), ['touchpoint_id'])]) }}",
+    post_hook="{{ delete_rows_gone_from(ref('int_touchpoints_channeled'), 'touchpoint_id') }}",
 ) }}
 
 with
@@ -24,10 +25,13 @@ touchpoints as (
         channel,
         campaign_key,
         source_system,
-        touch_type
+        touch_type,
+        channeled_at
     from {{ ref('int_touchpoints_channeled') }}
+    {%- if is_incremental() %}
+    where {{ stamped_since('channeled_at') }}
+    {%- endif %}
 
 )
 
 select * from touchpoints
-{{ changed_partitions('touchpoints', ['touchpoint_id']) }}
