@@ -17,6 +17,7 @@ is not run a third time here.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,3 +120,12 @@ def test_certified_table_equals_the_ground_truth(published, table):
     assert_rows_equal(
         published.table(f"certified.{table}"), expected, TABLES[table][0], table=table
     )
+
+
+def test_the_scheduled_build_ran_the_data_tests_and_no_unit_test(published):
+    """dbt's unit tests check SQL on fixed inputs (they run in every dbt build of this suite);
+    a scheduled run builds the models and runs the data tests only."""
+    data_tests = re.findall(r"START test (\w+)", published.output)
+    unit_tests = re.findall(r"START unit_test (\S+)", published.output)
+    assert data_tests, "the run's output shows no data test of dbt"
+    assert not unit_tests, f"the scheduled run ran dbt unit tests: {unit_tests[:3]}"
