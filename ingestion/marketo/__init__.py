@@ -275,6 +275,7 @@ def program_members(
         run["changed"] = _changed_memberships(client, state)
     read = set(state.setdefault("programs_read", []))
     newest = state.get("newest_membership")
+    newest = parse_timestamp(newest) if newest else None
     for program in page if isinstance(page, list) else [page]:
         pid = program["id"]
         path = settings.PROGRAM_MEMBERS_PATH.format(program_id=pid)
@@ -296,17 +297,17 @@ def program_members(
             for members in client.paged(path, params):
                 rows = [_member_row(m, pid) for m in members]
                 dates = [r["membershipDate"] for r in rows if r.get("membershipDate")]
-                if dates and (newest is None or max(dates) > parse_timestamp(newest)):
-                    newest = iso(max(dates))
+                if dates and (newest is None or max(dates) > newest):
+                    newest = max(dates)
                 yield rows
         if pid not in read:
             read.add(pid)
             state["programs_read"] = sorted(read)
     if "membership_token" not in state:
         # the first run read every member: the next one starts at the newest membership seen
-        state["membership_token"] = _paging_token(client, parse_timestamp(newest or start_date))
+        state["membership_token"] = _paging_token(client, newest or parse_timestamp(start_date))
     if newest:
-        state["newest_membership"] = newest
+        state["newest_membership"] = iso(newest)
 
 
 def _changed_memberships(client: MarketoClient, state: dict[str, Any]) -> dict[int, set[int]]:
