@@ -60,10 +60,10 @@
 
 {#
     Incremental staging (a staging model kept as a table because many models and tests read
-    what it computes, e.g. stg_marketo__activities): a run reads only the raw rows of loads it
-    has not seen, found by dlt's `_dlt_load_id` (a load's id is its start time, so a later load
-    of the same pipeline has a larger id, and dlt loads a pipeline's packages in order). The
-    model keeps the load id of each row as `dlt_load_id`.
+    what it computes, such as the parsed rows of a source's largest raw table): a run reads
+    only the raw rows of loads it has not seen, found by dlt's `_dlt_load_id` (a load's id is
+    its start time, so a later load of the same pipeline has a larger id, and dlt loads a
+    pipeline's packages in order). The model keeps the load id of each row as `dlt_load_id`.
 
     Pre-hook: delete the stored rows that a load not yet seen rewrote, so that a rewritten row
     that now fails a record rule does not stay as it was (the others are deleted and inserted
