@@ -73,7 +73,8 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
         import requests
 
         root = next(iter(served["base_urls"].values())).rsplit("/", 1)[0]
-        requests.post(f"{root}/_sandbox/advance", params={"days": served["daily"]}, timeout=600)
+        warm = {"days": served["daily"], "warm": 1}  # the new day's indexes built first
+        requests.post(f"{root}/_sandbox/advance", params=warm, timeout=600)
         daily = _load_all(names, pipeline, registry)
         for name, figures in daily.items():
             full = per_source[name]
