@@ -128,15 +128,22 @@
     and, when it differs on a later run, applies the changed rules to every row again.
 #}
 {% macro rows_fingerprint(relation, columns) -%}
-    {%- set s = dbt.type_string() -%}
     select md5(coalesce(string_agg(row_text, '\n' order by row_text), '')) as fingerprint
     from (
-        select
-            {%- for column in columns %}
-            coalesce(cast(length(cast({{ column }} as {{ s }})) as {{ s }}) || ':' || cast({{ column }} as {{ s }}), '-')
-            {%- if not loop.last %} || '|' ||{% endif %}
-            {%- endfor %}
-                as row_text
+        select {{ length_prefixed_text(columns) }} as row_text
         from {{ relation }}
     ) as fingerprinted_rows
+{%- endmacro %}
+
+{#
+    One text for several values that two different lists of values never share: each value
+    as text with its length in front (`5:hello`), `-` for a null, joined by `|`. A key to group
+    or join on several nullable columns with one equality, and the row text of a fingerprint.
+#}
+{% macro length_prefixed_text(columns) -%}
+    {%- set s = dbt.type_string() -%}
+    {%- for column in columns -%}
+    coalesce(cast(length(cast({{ column }} as {{ s }})) as {{ s }}) || ':' || cast({{ column }} as {{ s }}), '-')
+    {%- if not loop.last %} || '|' || {% endif -%}
+    {%- endfor -%}
 {%- endmacro %}

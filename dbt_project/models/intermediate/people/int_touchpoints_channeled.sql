@@ -79,9 +79,8 @@ equals_fields as (
     of a field some `equals` rule reads, and of any other field only whether it is present
     (a click id is a different token on every click). Touches that agree on those share one
     channel signature (a few hundred at 100,000 people, against 800,000 touches), so the
-    rules are matched once per signature, not once per touch. The signature's key writes each
-    value with its length in front (`-` for none), so two different signatures never share a
-    key.
+    rules are matched once per signature, not once per touch. The signature's key is
+    `length_prefixed_text` of its values, so two different signatures never share a key.
 -#}
 signed as (
 
@@ -102,12 +101,9 @@ keyed as (
 
     select
         signed.*,
-        {%- for field in rule_fields %}
-        coalesce(
-            cast(length({{ field }}__signed) as {{ dbt.type_string() }}) || ':' || {{ field }}__signed, '-'
-        ){% if not loop.last %} || '|' ||{% endif %}
-        {%- endfor %}
-            as channel_signature
+        {% set signed_fields = [] -%}
+        {%- for field in rule_fields %}{% do signed_fields.append(field ~ '__signed') %}{% endfor -%}
+        {{ length_prefixed_text(signed_fields) }} as channel_signature
     from signed
 
 ),
