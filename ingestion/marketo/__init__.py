@@ -331,6 +331,9 @@ def _changed_memberships(client: MarketoClient, state: dict[str, Any]) -> dict[i
 
 def _member_row(member: dict[str, Any], program_id: int) -> dict[str, Any]:
     row = dict(member)
+    # `seq` is the member's place in this answer, not a property of the membership: a run
+    # that reads the same member in another batch would rewrite the row with another number
+    row.pop("seq", None)
     row.setdefault("programId", program_id)
     for key in ("membershipDate", "reachedSuccessDate", "createdAt", "updatedAt"):
         if key in row:
