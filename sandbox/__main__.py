@@ -1,11 +1,12 @@
 """Run the sandbox APIs from the command line.
 
     python -m sandbox serve --seed 7 --scale 1000 [--port 0] [--as-of 2025-07-01]
-        [--systems hubspot,google_ads,fx]
+        [--systems hubspot,google_ads,fx] [--crm salesforce]
         [--faults "rate_limit_every=5,bad_records=null_id+future_date"] [--env-file sandbox.json]
 
 ``--systems`` gives the organisation only some of the registered source systems (default: every
-one; see ``World``): only their APIs are served. Prints the base URL of every served API and,
+one but a single CRM; see ``World``): only their APIs are served. ``--crm salesforce`` renders
+the world's CRM through Salesforce instead of HubSpot. Prints the base URL of every served API and,
 with ``--env-file``, writes a JSON file with the base URLs, the (fresh, random) credentials and
 the world (seed, scale, systems) so that a demo or a pipeline run can read them. Runs until
 SIGINT or SIGTERM.
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
         "--systems", type=parse_systems, default=None,
         help="the world's source systems, comma-separated (default: every registered one)",
     )  # fmt: skip
+    serve.add_argument(
+        "--crm", default=None,
+        help="the CRM that renders the world's CRM records: hubspot (default) or salesforce",
+    )  # fmt: skip
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0: a free port")
     serve.add_argument("--faults", default="", help='e.g. "rate_limit_every=5,new_property=1"')
@@ -55,6 +60,7 @@ def serve(args: argparse.Namespace) -> int:
         end=args.end,
         as_of=args.as_of,
         systems=args.systems,
+        crm=args.crm,
     )
     plan = FaultPlan.parse(args.faults)
     stop = threading.Event()

@@ -63,6 +63,7 @@ class FaultPlan:
     slow_seconds: float = 0.0
     token_expiry_every: int = 0  # the access token dies (an API says how: Marketo 601/602)
     body_rate_limit_every: int = 0  # a rate limit told in the body (Marketo: 606 in an HTTP 200)
+    query_timeout_every: int = 0  # a query answered QUERY_TIMEOUT (Salesforce: HTTP 400)
     duplicate_across_pages: bool = False  # the last record of a page is repeated on the next
     new_property: bool = False  # records gain a property they did not have before
     changed_type: bool = False  # a numeric property arrives as text

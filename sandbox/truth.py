@@ -55,6 +55,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sandbox.apis._salesforce_records import opportunity_id as salesforce_opportunity_id
 from sandbox.rules import (
     CANONICAL_STAGES,
     NO_CAMPAIGN,
@@ -75,7 +76,9 @@ from sandbox.world import (
     FxRate,
     Touch,
     World,
+    default_systems,
     parse_systems,
+    registered_crms,
     registered_systems,
 )
 
@@ -123,8 +126,8 @@ COST_NAMES = {
 }
 #: the record systems of a person: the CRM (contacts, deals) and the automation platform (leads,
 #: activities, programs)
-CRM_SYSTEM = "hubspot"
 AUTOMATION_SYSTEM = "marketo"
+NON_CRM_SYSTEMS = frozenset(n for n in registered_systems() if n not in registered_crms())
 PROGRAM_PLATFORM = AUTOMATION_SYSTEM
 PROGRAM_ACCOUNT = AUTOMATION_SYSTEM
 
@@ -260,7 +263,7 @@ class PersonTruth:
 
 @dataclass(frozen=True)
 class OpportunityTruth:
-    opportunity_id: int  # HubSpot deal id
+    opportunity_id: int | str  # HubSpot deal id, or Salesforce Opportunity Id
     created_at: datetime
     currency: str
     amount: float  # deal currency, as of now
@@ -378,9 +381,12 @@ def bundle_truth(
     """The visible people of one company bundle and its opportunity, if visible, as the
     ``systems`` record them (default: every registered system)."""
     lookup = lookup if lookup is not None else lifecycle_lookup(settings.lifecycle_stage_map)
-    every = frozenset(registered_systems())
-    systems = every if systems is None else systems
-    crm = CRM_SYSTEM in systems
+    systems = default_systems() if systems is None else systems
+    # every campaign key's system is there: the touches keep their keys as generated
+    every = systems >= NON_CRM_SYSTEMS
+    # the world's CRM records are counted in HubSpot's values (``Person.hubspot_stage_dates``,
+    # ``hs_analytics_source``) whichever CRM renders them: Salesforce renders the same facts
+    crm = any(name in systems for name in registered_crms())
     automation = AUTOMATION_SYSTEM in systems
     groups: dict[str, list[_Record]] = {}
     contact_key: dict[int, str] = {}  # person idx -> key of its CRM contact (deal associations)
@@ -410,7 +416,7 @@ def bundle_truth(
                     key,
                     p.created_at,
                     [(c.new, c.at) for c in p.marketo_status_changes],
-                    touches=p.touches if systems == every else recorded_touches(p.touches, systems),
+                    touches=p.touches if every else recorded_touches(p.touches, systems),
                 )
             )
         dup = p.duplicate if crm else None
@@ -453,7 +459,10 @@ def bundle_truth(
         amount = deal.amount_as_of(now)
         day = clock.day(deal.created_at)
         opportunity = OpportunityTruth(
-            opportunity_id=deal.deal_id,
+            # the opportunity as the CRM names it: a HubSpot deal id, a Salesforce Opportunity Id
+            opportunity_id=(
+                salesforce_opportunity_id(deal.deal_id) if "salesforce" in systems else deal.deal_id
+            ),
             created_at=deal.created_at,
             currency=deal.currency,
             amount=amount,
@@ -1420,7 +1429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gross-margin", type=float, default=Settings.gross_margin)
     parser.add_argument(
         "--systems", type=parse_systems, default=None,
-        help="the world's systems, comma-separated (default: every registered one)",
+        help="the world's systems, comma-separated (default: every registered one, one CRM)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     world = World(args.seed, args.scale, args.start, args.end, args.as_of, systems=args.systems)

@@ -376,6 +376,20 @@ def registered_systems() -> tuple[str, ...]:
     return tuple(registry())
 
 
+def registered_crms() -> tuple[str, ...]:
+    """The registered CRMs (kind ``crm``), in the registry's order; the first is the default."""
+    return tuple(name for name, s in registry().items() if s.kind == "crm")
+
+
+def default_systems(crm: str | None = None) -> frozenset[str]:
+    """Every registered system but one CRM: ``crm`` (default: the first registered CRM)."""
+    crms = registered_crms()
+    crm = crms[0] if crm is None else crm
+    if crm not in crms:
+        raise ValueError(f"unknown CRM {crm!r}: registered CRMs are {', '.join(crms)}")
+    return frozenset(name for name in registry() if name == crm or name not in crms)
+
+
 def parse_systems(text: str) -> frozenset[str]:
     """``"hubspot,google_ads"`` -> the set of names (command lines: ``--systems``)."""
     names = frozenset(part.strip() for part in text.split(",") if part.strip())
@@ -393,7 +407,11 @@ class World:
     """One simulated organisation, observed at ``now``.
 
     ``systems`` is the set of registered source systems (``warehouse/sources.yml`` names) the
-    organisation has; ``None`` (the default) is every registered one. A world with only some
+    organisation has; ``None`` (the default) is every registered one but a single CRM: ``crm``
+    (HubSpot, the first registered CRM, unless set). An organisation runs one CRM: the same
+    people, companies and deals are rendered by HubSpot's API or by Salesforce's, and the
+    ground truth is the same. ``crm`` may be left out when ``systems`` names the CRM. A world
+    with only some
     systems is the same organisation seen through only those systems: the same people, touches,
     deals, campaigns and programs happen (generation draws the same random numbers), but the
     sandbox serves only the world's systems (``SandboxServer``) and the ground truth counts only
@@ -414,12 +432,13 @@ class World:
     start: date = date(2025, 1, 1)
     end: date = date(2025, 7, 1)  # exclusive: people arrive in [start, end)
     as_of: date | None = None  # the world's "today" (exclusive); defaults to `end`
-    systems: frozenset[str] | None = None  # registered source names; None: every registered one
+    systems: frozenset[str] | None = None  # registered source names; None: default_systems(crm)
+    crm: str | None = None  # the CRM that renders the world's CRM records (None: see systems)
 
     def __post_init__(self) -> None:
         known = registered_systems()
         if self.systems is None:
-            systems = frozenset(known)
+            systems = default_systems(self.crm)
         elif isinstance(self.systems, str):
             raise TypeError(f"systems must be a collection of names, not {self.systems!r}")
         else:
@@ -429,7 +448,14 @@ class World:
             raise ValueError(
                 f"unknown systems {', '.join(unknown)}: registered are {', '.join(known)}"
             )
+        crms = [name for name in registered_crms() if name in systems]
+        if len(crms) > 1:
+            raise ValueError(f"a world runs one CRM, not {', '.join(crms)}")
+        if self.crm is not None and crms and crms != [self.crm]:
+            raise ValueError(f"crm={self.crm!r} but the systems hold the CRM {crms[0]!r}")
+        crm = crms[0] if crms else (self.crm or registered_crms()[0])
         object.__setattr__(self, "systems", systems)
+        object.__setattr__(self, "crm", crm)
 
     # -- systems ----------------------------------------------------------------------------
 
@@ -777,7 +803,7 @@ def _base_world(seed: int, scale: int, start: date, end: date, single_currency: 
     """
     systems = None
     if single_currency:
-        systems = frozenset(name for name, s in registry().items() if s.kind != "fx")
+        systems = frozenset(name for name in default_systems() if registry()[name].kind != "fx")
     return World(seed, scale, start, end, systems=systems)
 
 

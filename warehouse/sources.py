@@ -10,9 +10,10 @@ Enabled sources, each tool by its own convention, from one value:
 
 * the loads and the orchestration read dlt's setting ``sources.<name>.enabled`` (environment
   ``SOURCES__<NAME>__ENABLED=false``, or ``enabled = false`` under ``[sources.<name>]`` in
-  ``.dlt/config.toml``); a source is enabled unless it says otherwise;
-* dbt reads one var per source, ``<name>_enabled`` (default true, Fivetran's convention); the
-  orchestration passes the same values to every dbt command (:func:`dbt_vars`).
+  ``.dlt/config.toml``); unset, a source is enabled unless its registry entry says
+  ``enabled_by_default: false`` (Salesforce: a team runs one CRM, HubSpot is the default);
+* dbt reads one var per source, ``<name>_enabled`` (default: the same default, Fivetran's
+  convention); the orchestration passes the same values to every dbt command (:func:`dbt_vars`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Source:
     tables: dict[str, tuple[str, ...]]
     dbt: dict[str, str]
     record_rules: dict = field(default_factory=dict)
+    enabled_by_default: bool = True
 
     @property
     def dataset(self) -> str:
@@ -99,6 +101,9 @@ def _load(path: Path) -> dict[str, Source]:
             tables={t: tuple(k) for t, k in entry["tables"].items()},
             dbt=dict(entry.get("dbt") or {}),
             record_rules=dict(entry.get("record_rules") or {}),
+            enabled_by_default=_as_bool(
+                entry.get("enabled_by_default", True), f"{name}.enabled_by_default"
+            ),
         )
     return out
 
@@ -132,12 +137,13 @@ def _as_bool(value: Any, setting: str) -> bool:
 
 
 def is_enabled(name: str) -> bool:
-    """dlt's ``sources.<name>.enabled``, read at call time; enabled unless set false."""
+    """dlt's ``sources.<name>.enabled``, read at call time; when unset, the registry's
+    ``enabled_by_default`` (true but for a second CRM: a team runs one)."""
     src = source(name)
     value = os.environ.get(src.enabled_setting)
     if value is None:
         value = _config_file_value(name)
-    return True if value is None else _as_bool(value, src.enabled_setting)
+    return src.enabled_by_default if value is None else _as_bool(value, src.enabled_setting)
 
 
 def _config_file_value(name: str) -> Any:
@@ -160,6 +166,11 @@ def enabled_sources(kind: str | None = None) -> list[str]:
     ]
 
 
+def default_sources() -> list[str]:
+    """The sources enabled when no setting says otherwise, in the registry's order."""
+    return [name for name, src in registry().items() if src.enabled_by_default]
+
+
 def dbt_vars(enabled: list[str] | None = None) -> dict[str, bool]:
     """One dbt var per registered source: ``<name>_enabled``."""
     enabled = enabled_sources() if enabled is None else enabled
@@ -177,6 +188,7 @@ def dbt_registry() -> dict[str, dict]:
     return {
         name: {
             "kind": src.kind,
+            "enabled_by_default": src.enabled_by_default,
             "tables": list(src.tables),
             "models": src.dbt,
             "record_rules": src.record_rules,

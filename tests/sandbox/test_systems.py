@@ -34,13 +34,14 @@ from sandbox.faults import BAD_RECORD_KINDS, FaultPlan
 from sandbox.rules import Settings
 from sandbox.server import SandboxServer
 from sandbox.truth import MissingFxRate, compute_truth, write_truth
-from sandbox.world import REPORTING_CURRENCY, AdDay, World
+from sandbox.world import REPORTING_CURRENCY, AdDay, World, default_systems
 from warehouse.sources import enabled_sources, registry
 
 from .conftest import SMALL_SCALE, SMALL_SEED
 
 REPO = Path(__file__).resolve().parents[2]
-ALL = frozenset(registry())
+#: the default world's systems: every registered one but a single CRM (HubSpot)
+ALL = default_systems()
 ADS = frozenset(name for name, src in registry().items() if src.kind == "ads")
 NO_MARKETO = ALL - {"marketo"}
 NO_FX = ALL - {"fx"}
@@ -127,17 +128,24 @@ PINNED_ADDED_TRUTH_CSV = "5a56558657d29410438c718bfb7ddcffc650a2106083f2d3827929
 PINNED_LATER_TRUTH_CSV = "acd96078d39f4854149733f12e77a2900a0b58641e8f1d10f55d0dd608a0a276"
 
 
-def test_default_world_has_every_registered_system():
+def test_default_world_has_every_registered_system_and_one_crm():
     default = World(3, 200)
-    explicit = World(3, 200, systems=set(registry()))
+    explicit = World(3, 200, systems=set(ALL))
     assert default.systems == ALL and default == explicit and hash(default) == hash(explicit)
-    assert default.system_names == tuple(registry())
-    assert not default.single_currency
+    assert default.system_names == tuple(n for n in registry() if n != "salesforce")
+    assert default.crm == "hubspot" and not default.single_currency
     assert compute_truth(default, SETTINGS).tables == compute_truth(explicit, SETTINGS).tables
+    salesforce = World(3, 200, crm="salesforce")
+    assert salesforce.systems == (ALL - {"hubspot"}) | {"salesforce"}
+    assert World(3, 200, systems=salesforce.systems) == salesforce
+    with pytest.raises(ValueError, match="one CRM"):
+        World(3, 200, systems=ALL | {"salesforce"})
+    with pytest.raises(ValueError, match="CRM"):
+        World(3, 200, systems=ALL, crm="salesforce")
 
 
 def test_default_world_is_unchanged(tmp_path):
-    w = World(3, 200, systems=set(registry()))
+    w = World(3, 200, systems=set(ALL))
     write_truth(w, tmp_path, SETTINGS)
     h, added, later_truth = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
     for f in sorted(tmp_path.glob("*.csv")):
@@ -192,7 +200,7 @@ def test_systems_are_kept_and_checked():
     w = world(NO_MARKETO, as_of=date(2025, 5, 1))
     assert w.advance(10).systems == NO_MARKETO
     assert replace(w, as_of=date(2025, 6, 1)).systems == NO_MARKETO
-    assert w.system_names == tuple(n for n in registry() if n != "marketo")
+    assert w.system_names == tuple(n for n in registry() if n in ALL and n != "marketo")
     with pytest.raises(ValueError, match="salesforce"):
         world({"hubspot", "salesforce"})
     with pytest.raises(TypeError):
@@ -277,7 +285,7 @@ def test_modules_of_every_registered_source():
             assert callable(getattr(module, hook)), (name, hook)
     assert list(modules({"fx", "hubspot"})) == ["hubspot", "fx"]
     with pytest.raises(KeyError):
-        modules({"salesforce"})
+        modules({"pipedrive"})
 
 
 # --- the environment ----------------------------------------------------------------------------
@@ -292,7 +300,7 @@ def test_source_env_of_the_full_world():
     w = World()
     env = source_env({n: f"http://h/{n}" for n in ALL}, fake_credentials(ALL), w)
     assert {k: v for k, v in env.items() if k.endswith("__ENABLED")} == {
-        f"SOURCES__{n.upper()}__ENABLED": "true" for n in ALL
+        f"SOURCES__{n.upper()}__ENABLED": str(n in ALL).lower() for n in registry()
     }
     expected = {
         "SOURCES__GOOGLE_ADS__CUSTOMER_IDS": '["1234567890", "9876543210"]',
@@ -309,7 +317,8 @@ def test_source_env_of_the_full_world():
         "WAREHOUSE_AS_OF": "2025-07-01T00:00:00+00:00",
     }
     assert {k: env[k] for k in expected} == expected
-    assert len(env) == 7 * 3 + 4 * 2 + 1 + 1  # url, token, enabled; ids + start; fx start; as_of
+    # url, token, enabled; ids + start; fx start; as_of; Salesforce (not in the world): enabled
+    assert len(env) == 7 * 3 + 4 * 2 + 1 + 1 + 1
 
 
 def test_source_env_enables_exactly_the_worlds_systems(monkeypatch):
@@ -337,7 +346,8 @@ def test_serve_command_takes_systems(tmp_path):
     assert _parser().parse_args(["serve", "--systems", "hubspot, fx"]).systems == {"hubspot", "fx"}
     assert _parser().parse_args(["serve"]).systems is None
     with pytest.raises(SystemExit):
-        _parser().parse_args(["serve", "--systems", "hubspot,salesforce"])
+        _parser().parse_args(["serve", "--systems", "hubspot,pipedrive"])
+    assert _parser().parse_args(["serve", "--crm", "salesforce"]).crm == "salesforce"
     env_file = tmp_path / "sandbox.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--seed", "2", "--scale", "100",
