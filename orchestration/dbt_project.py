@@ -6,8 +6,9 @@ re-prepares it when the code changes (``prepare_if_dev``).
 
 Which sources are enabled (``warehouse.sources``) reaches dbt as one var per source,
 ``<name>_enabled``, on every command: the parse that makes the manifest (so the asset graph has
-exactly the enabled sources' models) and every build. A manifest for every source enabled lives
-in ``target/``; one for another set of sources in ``target/sources-<digest>/``, prepared
+exactly the enabled sources' models) and every build. A manifest for the default sources (every
+one enabled by default: all but a second CRM) lives in ``target/``; one for another set of
+sources in ``target/sources-<digest>/``, prepared
 when the definitions load with that set and find no manifest, or one older than the project's
 files.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from warehouse.sources import dbt_vars
+from warehouse.sources import dbt_vars, default_sources
 
 #: the dbt project beside this package (a copy of the repository finds its own)
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -34,7 +35,7 @@ PARSE_ARGS = ["parse", "--quiet", "--vars", DBT_VARS_ARG]
 
 
 def _target_path() -> str:
-    if all(DBT_VARS.values()):
+    if dbt_vars(default_sources()) == DBT_VARS:
         return "target"
     digest = hashlib.sha1(DBT_VARS_ARG.encode()).hexdigest()[:10]
     return f"target/sources-{digest}"

@@ -75,6 +75,24 @@ LIFECYCLE_STAGE_MAP: tuple[tuple[str, str, str], ...] = (
     ("marketo", "New", "lead"),
     ("marketo", "Marketing Qualified", "mql"),
     ("marketo", "Sales Qualified", "sql"),
+    # Salesforce: the default Lead Status values (a converted lead is counted by the
+    # opportunity it became, not by its "Closed - Converted" status), the common custom
+    # MQL / SQL date fields (by their loaded column names) and the default opportunity stages
+    ("salesforce", "Open - Not Contacted", "lead"),
+    ("salesforce", "Working - Contacted", "lead"),
+    ("salesforce", "Closed - Not Converted", "lead"),
+    ("salesforce", "MQL_Date__c", "mql"),
+    ("salesforce", "SQL_Date__c", "sql"),
+    ("salesforce", "Prospecting", "opportunity"),
+    ("salesforce", "Qualification", "opportunity"),
+    ("salesforce", "Needs Analysis", "opportunity"),
+    ("salesforce", "Value Proposition", "opportunity"),
+    ("salesforce", "Id. Decision Makers", "opportunity"),
+    ("salesforce", "Perception Analysis", "opportunity"),
+    ("salesforce", "Proposal/Price Quote", "opportunity"),
+    ("salesforce", "Negotiation/Review", "opportunity"),
+    ("salesforce", "Closed Lost", "opportunity"),
+    ("salesforce", "Closed Won", "customer"),
 )
 
 
@@ -105,13 +123,17 @@ def canonical_stage(
 class ChannelRule:
     priority: int
     match_field: str  # gclid | msclkid | fbclid | li_fat_id | utm_medium | utm_source |
-    #                   program_channel | hs_analytics_source
+    #                   program_channel | hs_analytics_source | LeadSource
     match_type: str  # present | equals
     match_value: str  # ignored for `present`
     channel: str
 
 
 SOURCE_FIELD = "hs_analytics_source"
+LEAD_SOURCE_FIELD = "LeadSource"  # Salesforce's original-source field of leads and contacts
+
+#: the CRMs' own original-source fields: read for a person, never for a touch
+CRM_SOURCE_FIELDS = frozenset({SOURCE_FIELD, LEAD_SOURCE_FIELD})
 
 CHANNEL_RULES: tuple[ChannelRule, ...] = (
     # click ids first: a click id wins over a misleading utm_medium
@@ -146,6 +168,16 @@ CHANNEL_RULES: tuple[ChannelRule, ...] = (
     ChannelRule(206, SOURCE_FIELD, "equals", "direct_traffic", "direct"),
     ChannelRule(207, SOURCE_FIELD, "equals", "other_campaigns", "unknown"),
     ChannelRule(208, SOURCE_FIELD, "equals", "offline", "unknown"),
+    # Salesforce's LeadSource values as the sandbox org has them (a team edits these rows)
+    ChannelRule(210, LEAD_SOURCE_FIELD, "equals", "paid search", "paid_search"),
+    ChannelRule(211, LEAD_SOURCE_FIELD, "equals", "paid social", "paid_social"),
+    ChannelRule(212, LEAD_SOURCE_FIELD, "equals", "email", "email"),
+    ChannelRule(213, LEAD_SOURCE_FIELD, "equals", "organic search", "organic_search"),
+    ChannelRule(214, LEAD_SOURCE_FIELD, "equals", "social media", "organic_social"),
+    ChannelRule(215, LEAD_SOURCE_FIELD, "equals", "referral", "referral"),
+    ChannelRule(216, LEAD_SOURCE_FIELD, "equals", "web", "direct"),
+    ChannelRule(217, LEAD_SOURCE_FIELD, "equals", "other", "unknown"),
+    ChannelRule(218, LEAD_SOURCE_FIELD, "equals", "phone inquiry", "unknown"),
 )
 
 
@@ -172,18 +204,21 @@ def channel_for_touch(
     fields["program_channel"] = program_channel
     fields.pop(SOURCE_FIELD, None)
     for rule in sorted(rules, key=lambda r: r.priority):
-        if rule.match_field != SOURCE_FIELD and _matches(rule, fields):
+        if rule.match_field not in CRM_SOURCE_FIELDS and _matches(rule, fields):
             return rule.channel
     return DIRECT
 
 
 def channel_for_crm_source(
-    value: str | None, rules: tuple[ChannelRule, ...] = CHANNEL_RULES
+    value: str | None,
+    rules: tuple[ChannelRule, ...] = CHANNEL_RULES,
+    field: str = SOURCE_FIELD,
 ) -> str:
-    """The channel of a CRM original-source value (HubSpot ``hs_analytics_source``)."""
-    fields = {SOURCE_FIELD: value}
+    """The channel of a CRM original-source value (HubSpot ``hs_analytics_source``; with
+    ``field=LEAD_SOURCE_FIELD``, Salesforce ``LeadSource``)."""
+    fields = {field: value}
     for rule in sorted(rules, key=lambda r: r.priority):
-        if rule.match_field == SOURCE_FIELD and _matches(rule, fields):
+        if rule.match_field == field and _matches(rule, fields):
             return rule.channel
     return UNKNOWN
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from sandbox.connect import source_env  # noqa: E402
 from sandbox.server import SandboxServer  # noqa: E402
-from sandbox.world import World  # noqa: E402
+from sandbox.world import World, registered_crms  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -50,6 +50,12 @@ def main() -> int:
         help="the source systems the simulated organisation has, comma-separated "
         "(default: every registered source); only those are enabled for the run",
     )
+    parser.add_argument(
+        "--crm",
+        default=os.environ.get("CRM") or None,
+        help="the CRM of the simulated organisation: hubspot (default) or salesforce; the "
+        "other one is disabled for the run",
+    )
     args = parser.parse_args()
 
     systems = [s.strip() for s in args.systems.split(",") if s.strip()] or None
@@ -57,6 +63,8 @@ def main() -> int:
         data = ROOT / args.data  # a relative folder is taken from the project folder
     elif systems:
         data = ROOT / "data" / f"systems-{'-'.join(sorted(systems))}"
+    elif args.crm and args.crm != registered_crms()[0]:
+        data = ROOT / "data" / f"crm-{args.crm}"
     else:
         data = ROOT / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -68,7 +76,7 @@ def main() -> int:
     from warehouse.settings import warehouse_path
 
     warehouse = warehouse_path()
-    world = World(seed=args.seed, scale=args.scale, systems=systems)
+    world = World(seed=args.seed, scale=args.scale, systems=systems, crm=args.crm)
     say(f"world: seed {world.seed}, {world.scale} people arriving {world.start} .. {world.end}")
     say(f"systems: {', '.join(world.system_names)}")
 

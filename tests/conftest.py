@@ -30,6 +30,7 @@ import pytest
 from sandbox.truth import Truth, compute_truth
 from sandbox.world import World
 from tests.support.pipeline import dbt, load_world, read_table
+from warehouse.sources import dbt_vars
 
 #: the slowest test files first (setup and call times of a CI run, 2 workers): xdist hands each
 #: worker one file at a time in this order (``--no-loadscope-reorder``), so the long ones start
@@ -111,7 +112,8 @@ def built_warehouse(tmp_path_factory, worker_id) -> Callable[..., BuiltWarehouse
                     for as_of in loaded_before:
                         load_world(replace(world, as_of=as_of), workdir)
                     counts = load_world(world, workdir)
-                    result = dbt(workdir, "build")
+                    # the world's systems enabled, the others (a second CRM) not
+                    result = dbt(workdir, "build", vars=dbt_vars(list(world.system_names)))
                     done.write_text(json.dumps({"load_counts": counts, "output": result.stdout}))
             built = json.loads(done.read_text())
             cache[key] = BuiltWarehouse(world, workdir, built["load_counts"], built["output"])

@@ -1,13 +1,14 @@
 {#
     The source systems as dbt sees them: the registry (warehouse/sources.yml, copied into
     macros/generated/source_registry.sql) and one var per source, `<name>_enabled` (default
-    true). A disabled source's staging models and dbt sources are disabled in its own staging
-    folder (`enabled: "{{ var('<name>_enabled', true) }}"`), and every shared model reads the
+    the entry's `enabled_by_default`: true but for a second CRM). A disabled source's staging
+    models and dbt sources are disabled in its own staging folder
+    (`enabled: "{{ var('<name>_enabled', true) }}"`), and every shared model reads the
     enabled sources through these macros, never a list of its own.
 #}
 
 {% macro source_enabled(name) -%}
-    {%- set value = var(name ~ '_enabled', true) -%}
+    {%- set value = var(name ~ '_enabled', source_registry()[name].get('enabled_by_default', true)) -%}
     {{- return(value in [true, 'true', 'True', 'TRUE', 1, '1', 'yes']) -}}
 {%- endmacro %}
 
@@ -70,4 +71,17 @@
         'timestamptz': 'timestamp with time zone', 'double': 'double precision',
     } -%}
     {{- return(types[type]) -}}
+{%- endmacro %}
+
+{#
+    `column` when `relation` has it, else `otherwise` (a SQL expression): for a field a source
+    has in some accounts only (a currency field exists only where the account has several
+    currencies). Read from the warehouse when the model runs; at parse time, `column`.
+#}
+{% macro column_if_present(relation, column, otherwise='null') -%}
+    {%- if execute -%}
+        {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+        {%- if column | lower not in names -%}{{- return(otherwise) -}}{%- endif -%}
+    {%- endif -%}
+    {{- return(column) -}}
 {%- endmacro %}

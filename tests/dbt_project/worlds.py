@@ -13,8 +13,11 @@ from datetime import date
 KNOWN_ANSWER_WORLDS = [
     {"seed": 3, "scale": 300},
     {"seed": 11, "scale": 800, "loaded_before": (date(2025, 6, 20),)},
+    # the first world again, its CRM rendered by Salesforce instead of HubSpot: the same truth
+    {"seed": 3, "scale": 300, "crm": "salesforce"},
 ]
 
 
 def world_id(world: dict) -> str:
-    return f"seed{world['seed']}-scale{world['scale']}"
+    crm = f"-{world['crm']}" if world.get("crm") else ""
+    return f"seed{world['seed']}-scale{world['scale']}{crm}"

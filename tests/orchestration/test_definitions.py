@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from orchestration.warehouse_lock import WAREHOUSE_POOL
-from warehouse.sources import registry
+from warehouse.sources import default_sources
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def _keys(graph):
 
 def test_every_source_has_raw_assets_keyed_like_the_warehouse(asset_graph):
     raw = {key: node for key, node in _keys(asset_graph).items() if key.startswith("raw/")}
-    assert {key.split("/")[1] for key in raw} == set(registry())
+    assert {key.split("/")[1] for key in raw} == set(default_sources())
     for key, node in raw.items():
         _, source, table = key.split("/")
         assert node.group_name == f"raw_{source}", key

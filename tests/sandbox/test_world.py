@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import world as world_module
+from sandbox.apis import _salesforce_records as salesforce_records
 from sandbox.rules import (
+    LEAD_SOURCE_FIELD,
     LIFECYCLE_STAGE_MAP,
     ad_campaign_channel,
     campaign_key,
@@ -237,7 +239,30 @@ def test_lifecycle_map_matches_world():
         assert canonical_stage("hubspot", value) == stage
     for value, stage in MARKETO_STATUSES.items():
         assert canonical_stage("marketo", value) == stage
-    assert len(LIFECYCLE_STAGE_MAP) == len(HUBSPOT_STAGES) + len(MARKETO_STATUSES)
+    hubspot_and_marketo = [r for r in LIFECYCLE_STAGE_MAP if r[0] != "salesforce"]
+    assert len(hubspot_and_marketo) == len(HUBSPOT_STAGES) + len(MARKETO_STATUSES)
+
+
+def test_salesforce_rows_of_the_maps_give_the_world_its_stages_and_channels():
+    """The Salesforce org of the sandbox says what HubSpot says: each opportunity stage it
+    writes is an opportunity (customer when won), its open lead statuses are leads, its MQL /
+    SQL date fields are MQL and SQL, and each LeadSource value is the channel of the HubSpot
+    original source it renders."""
+    for dealstage, (stage_name, *_) in salesforce_records.STAGES.items():
+        want = "customer" if dealstage == "closedwon" else "opportunity"
+        assert canonical_stage("salesforce", stage_name) == want, stage_name
+    for status in ("Open - Not Contacted", "Working - Contacted"):
+        assert canonical_stage("salesforce", status) == "lead"
+    assert canonical_stage("salesforce", "Closed - Converted") is None
+    assert canonical_stage("salesforce", "mql_date__c") == "mql"
+    assert canonical_stage("salesforce", "sql_date__c") == "sql"
+    assert set(salesforce_records.LEAD_SOURCES) == set(HUBSPOT_ANALYTICS_SOURCE.values()) | {
+        "OFFLINE"
+    }
+    for hubspot_value, lead_source in salesforce_records.LEAD_SOURCES.items():
+        assert channel_for_crm_source(lead_source, field=LEAD_SOURCE_FIELD) == (
+            channel_for_crm_source(hubspot_value)
+        ), lead_source
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
