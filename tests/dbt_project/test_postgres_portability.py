@@ -1,6 +1,7 @@
 """Portability: the same sandbox world, loaded by the real dlt sources into a throwaway PostgreSQL
 server and built there by ``dbt build --target postgres``, gives every certified table equal to
-DuckDB's, row for row by grain (floats to 1e-6).
+DuckDB's, row for row by grain (floats to 1e-6), and equal to the ground truth; with HubSpot and
+with Salesforce as the CRM.
 
 The server is the one named by ``TEST_POSTGRES_URL`` when set, else one started from Debian's
 binaries (``tests/support/postgres.py``; ``make test`` installs the ``postgresql`` package when
@@ -20,9 +21,19 @@ from sandbox.truth import TABLES
 from sandbox.world import World
 from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, environment, load_world
 from tests.support.postgres import postgres_for_test, read_table
+from warehouse.sources import dbt_vars
 
-#: the world of the DuckDB known-answer tests (``built_warehouse(3, 300)``), so it is built once
+#: the world of the DuckDB known-answer tests (``built_warehouse(3, 300)``), so it is built once,
+#: with each CRM (the same organisation through HubSpot or through Salesforce)
 SEED, SCALE = 3, 300
+CRMS = ("hubspot", "salesforce")
+
+
+def world_options(crm: str) -> dict:
+    """The known-answer worlds' arguments (``worlds.py``): the default CRM is not named."""
+    return {} if crm == "hubspot" else {"crm": crm}
+
+
 CERTIFIED_DIR = DBT_PROJECT_DIR / "models" / "certified"
 
 
@@ -48,25 +59,31 @@ def certified_models() -> dict[str, tuple[str, ...]]:
 CERTIFIED = certified_models()
 
 
-@pytest.fixture(scope="module")
-def postgres_warehouse(tmp_path_factory):
-    """The world loaded into a fresh Postgres database by the dlt sources and built by dbt."""
+@pytest.fixture(scope="module", params=CRMS)
+def postgres_warehouse(request, tmp_path_factory):
+    """The world loaded into a fresh Postgres database by the dlt sources and built by dbt,
+    once with each CRM."""
+    crm = request.param
     timings = {}
     started = time.monotonic()
     with postgres_for_test("the portability test") as settings:
         timings["server start"] = time.monotonic() - started
 
-        workdir: Path = tmp_path_factory.mktemp(f"postgres-seed{SEED}-scale{SCALE}")
+        workdir: Path = tmp_path_factory.mktemp(f"postgres-seed{SEED}-scale{SCALE}-{crm}")
         started = time.monotonic()
         with environment({**settings.env(), "WAREHOUSE_TARGET": "postgres"}):
-            load_world(World(seed=SEED, scale=SCALE), workdir)
+            world = World(seed=SEED, scale=SCALE, crm=crm)
+            load_world(world, workdir)
         timings["dlt load"] = time.monotonic() - started
 
         started = time.monotonic()
-        dbt(workdir, "build", target="postgres", extra_env=settings.env())
+        dbt(
+            workdir, "build", target="postgres", extra_env=settings.env(),
+            vars=dbt_vars(list(world.system_names)),
+        )  # fmt: skip
         timings["dbt build"] = time.monotonic() - started
         print("postgres portability:", ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
-        yield settings
+        yield settings, crm
 
 
 def test_every_certified_model_is_compared():
@@ -75,9 +92,10 @@ def test_every_certified_model_is_compared():
 
 @pytest.mark.parametrize("table", sorted(CERTIFIED))
 def test_certified_table_on_postgres_equals_duckdb(postgres_warehouse, built_warehouse, table):
-    expected = built_warehouse(SEED, SCALE).table(f"certified.{table}")
+    settings, crm = postgres_warehouse
+    expected = built_warehouse(SEED, SCALE, **world_options(crm)).table(f"certified.{table}")
     assert expected, f"DuckDB's certified.{table} is empty: the comparison would prove nothing"
-    actual = read_table(postgres_warehouse, f"certified.{table}")
+    actual = read_table(settings, f"certified.{table}")
     if actual:
         assert set(actual[0]) == set(expected[0]), (
             f"{table}: columns differ: postgres {sorted(actual[0])}, duckdb {sorted(expected[0])}"
@@ -95,7 +113,8 @@ def test_certified_table_on_postgres_equals_the_ground_truth(
 ):
     """The known answers on Postgres itself, not only through DuckDB: the ground truth of the
     world, computed from its model in plain Python, apart from dbt."""
-    expected = built_warehouse(SEED, SCALE).truth.table(table)
+    settings, crm = postgres_warehouse
+    expected = built_warehouse(SEED, SCALE, **world_options(crm)).truth.table(table)
     assert expected, f"the ground truth has no {table} rows: the comparison would prove nothing"
-    actual = read_table(postgres_warehouse, f"certified.{table}")
+    actual = read_table(settings, f"certified.{table}")
     assert_rows_equal(actual, expected, TABLES[table][0], table=f"certified.{table} (postgres)")
