@@ -118,7 +118,23 @@ class _PageDivert(YieldMapItem):
     after the resource's maps and before its incremental step (which has a later affinity)."""
 
     def __call__(self, item: Any, meta: Any = None) -> Iterator[Any]:
-        yield from self._f(item)
+        # the diverter takes the page's meta too (dlt keeps a two-argument step as `_f_meta`)
+        yield from self._f_meta(item, meta)
+
+
+def _carried_types(meta: Any) -> dict[str, str]:
+    """Column name -> data type of the hints a page carries (``dlt.mark.with_hints``): a source
+    that learns its columns' types while it runs (Salesforce's describe) declares them there."""
+    hints = getattr(meta, "hints", None) or {}
+    columns = hints.get("columns") or {}
+    if isinstance(columns, list):
+        columns = {c["name"]: c for c in columns}
+    return {
+        _naming.normalize_identifier(name): column["data_type"]
+        for name, column in columns.items()
+        if isinstance(column, dict)
+        and column.get("data_type") in ("date", "timestamp", "decimal", "double", "bigint")
+    }
 
 
 _naming = NamingConvention()
@@ -202,22 +218,24 @@ def _diverter(source: str, resource: DltResource):
     id_columns = _record_id_columns(source, table, key)
     typed_columns = _typed_columns(resource)  # the resource's hints, read once, not per record
 
-    def problems(named: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def problems(named: dict[str, Any], typed: dict[str, str]) -> list[tuple[str, str, str]]:
         """(rule, field, what is wrong) for each reason the record cannot be loaded."""
         found = []
         missing = [k for k, n in zip(key, normalized_key, strict=True) if named.get(n) is None]
         if missing:
             detail = f"{', '.join(missing)} is null: the record cannot be merged on {key}"
             found.append((RULE_NULL_KEY, missing[0], detail))
-        for column, data_type in typed_columns.items():
+        for column, data_type in typed.items():
             problem = value_problem(data_type, named.get(column))
             if problem:
                 found.append((problem[0], column, f"{column}: {problem[1]}"))
         return found
 
-    def divert(items: Any) -> Iterator[Any]:
+    def divert(items: Any, meta: Any = None) -> Iterator[Any]:
         # a page stays a page (a dependent resource iterates its parent's pages)
         page = items if isinstance(items, list) else [items]
+        carried = _carried_types(meta)
+        typed = {**typed_columns, **carried} if carried else typed_columns
         good = []
         for item in page:
             if not isinstance(item, dict):
@@ -225,7 +243,7 @@ def _diverter(source: str, resource: DltResource):
                 continue
             # keys are compared as dlt names them (`AccountId` is the column `account_id`)
             named = {_naming.normalize_identifier(k): v for k, v in item.items()}
-            found = problems(named)
+            found = problems(named, typed)
             if not found:
                 good.append(item)
                 continue

@@ -94,7 +94,12 @@ def _object_resource(
         columns={"Id": {"data_type": "text", "nullable": False}},
     )
     def rows(
-        changed=dlt.sources.incremental(cursor, initial_value=parse_datetime(start)),  # noqa: B008
+        # a quarantined record (ingestion/quarantine.py) carries no cursor: passed through
+        changed=dlt.sources.incremental(  # noqa: B008 - dlt's documented form
+            cursor,
+            initial_value=parse_datetime(start),  # noqa: B008
+            on_cursor_value_missing="include",
+        ),
     ) -> Iterator[list[dict[str, Any]]]:
         types = client.fields(sobject)
         if types is None:
