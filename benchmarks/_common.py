@@ -34,13 +34,17 @@ def run_child(script: Path, args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def serve_world(scale: int, seed: int, workdir: Path) -> tuple[subprocess.Popen, dict]:
-    """The simulator serving World(seed, scale) from its own process (``python -m sandbox
-    serve``), and what it wrote to ``workdir/sandbox.json`` (base URLs, credentials, world)."""
+def serve_world(
+    scale: int, seed: int, workdir: Path, crm: str | None = None
+) -> tuple[subprocess.Popen, dict]:
+    """The simulator serving World(seed, scale, crm=crm) from its own process (``python -m
+    sandbox serve``), and what it wrote to ``workdir/sandbox.json`` (base URLs, credentials,
+    world)."""
     env_file = workdir / "sandbox.json"
     server = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--seed", str(seed),
-         "--scale", str(scale), "--env-file", str(env_file)],
+         "--scale", str(scale), "--env-file", str(env_file),
+         *(["--crm", crm] if crm else [])],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     while not env_file.exists():

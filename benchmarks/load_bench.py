@@ -7,7 +7,8 @@ loader's peak memory is its own; both peaks are reported.
 
 ``--daily N`` then advances the world by N days and loads again, as a daily run does, and
 reports that run's rows (per table) and time beside the full load's, with their ratio;
-``--sources marketo`` loads only the sources named.
+``--sources marketo`` loads only the sources named; ``--crm salesforce`` serves the world with
+Salesforce as its CRM (``--crm salesforce --sources salesforce``: the Salesforce figures).
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
     return {**result, "daily": daily} if daily else result
 
 
-def bench(scale: int, seed: int, sources: list[str] | None = None, daily: int = 0) -> dict:
+def bench(
+    scale: int, seed: int, sources: list[str] | None = None, daily: int = 0, crm: str | None = None
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        server, served = serve_world(scale, seed, workdir)
+        server, served = serve_world(scale, seed, workdir, crm)
         env_file = workdir / "sandbox.json"
         try:
             env_file.write_text(json.dumps({**served, "sources": sources, "daily": daily}))
@@ -112,6 +115,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sources", help="comma-separated sources (default: the world's)")
     parser.add_argument("--daily", type=int, default=0, help="then advance N days, load again")
+    parser.add_argument("--crm", default=None, help="the world's CRM: hubspot or salesforce")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -121,7 +125,7 @@ def main() -> None:
     results = []
     for scale in (int(s) for s in args.scales.split(",")):
         sources = args.sources.split(",") if args.sources else None
-        result = bench(scale, args.seed, sources, args.daily)
+        result = bench(scale, args.seed, sources, args.daily, args.crm)
         print(json.dumps(result), flush=True)
         results.append(result)
     print(f"written to {write_results('load', results).relative_to(ROOT)}")
