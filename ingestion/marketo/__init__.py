@@ -189,7 +189,19 @@ def _activity_row(activity: dict[str, Any]) -> dict[str, Any]:
     parallelized=True,
     columns={
         "id": {"data_type": "bigint", "nullable": False},
-        **{f: {"data_type": "text"} for f in ("email", "firstName", "lastName", "leadStatus")},
+        **{
+            f: {"data_type": "text"}
+            for f in (
+                "email",
+                "firstName",
+                "lastName",
+                "leadStatus",
+                "sfdcLeadId",
+                "sfdcContactId",
+                "sfdcAccountId",
+                "sfdcType",
+            )
+        },  # fmt: skip
         "createdAt": {"data_type": "timestamp"},
         "updatedAt": {"data_type": "timestamp", "nullable": False},
     },

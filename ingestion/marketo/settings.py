@@ -61,7 +61,12 @@ PROGRAM_MEMBER_FIELDS = (
     "updatedAt",
 )
 
-LEAD_FIELDS = ("id", "email", "firstName", "lastName", "leadStatus", "createdAt", "updatedAt")
+LEAD_FIELDS = (
+    "id", "email", "firstName", "lastName", "leadStatus", "createdAt", "updatedAt",
+    # written by Marketo's Salesforce sync (empty without it): the Salesforce lead or contact
+    # the lead is, for identity beside the email (sfdcId is a formula, empty over the API)
+    "sfdcLeadId", "sfdcContactId", "sfdcAccountId", "sfdcType",
+)  # fmt: skip
 
 #: error codes inside HTTP 200 bodies
 TOKEN_ERROR_CODES = frozenset({"601", "602"})  # access token invalid / expired

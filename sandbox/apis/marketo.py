@@ -125,7 +125,12 @@ DAWN = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ACTIVITY_LEAD_IDS = 30
 MAX_EXPORT_DAYS = 31
 SITE = "https://www.acme-analytics.example.com"
-LEAD_FIELDS = ("id", "email", "firstName", "lastName", "createdAt", "updatedAt", "leadStatus")
+#: the standard fields served; the sfdc* ones are written by Marketo's Salesforce sync (empty
+#: unless the world's CRM is Salesforce)
+LEAD_FIELDS = (
+    "id", "email", "firstName", "lastName", "createdAt", "updatedAt", "leadStatus",
+    "sfdcLeadId", "sfdcContactId", "sfdcAccountId", "sfdcType",
+)  # fmt: skip
 DEFAULT_LEAD_FIELDS = ("id", "email", "updatedAt", "createdAt", "lastName", "firstName")
 LEAD_STATUS_FIELD_ID = 74
 FUTURE_OFFSET = timedelta(days=2)
@@ -213,9 +218,38 @@ def lead_visible(p: Person, now: datetime) -> bool:
     return p.marketo_id is not None and p.created_at < now
 
 
-def lead_record(p: Person, now: datetime) -> dict:
+@dataclass(frozen=True)
+class CrmSync:
+    """What Marketo's Salesforce sync wrote on a lead: the Salesforce lead it is, the contact
+    and account it became when converted (``sfdcType`` Lead / Contact), and when."""
+
+    lead_id: str
+    contact_id: str | None
+    account_id: str | None
+    converted_at: datetime | None
+
+
+def crm_sync(world: World, p: Person) -> CrmSync | None:
+    """The Salesforce ids of a lead, in a world whose CRM is Salesforce (else None: a HubSpot
+    world's Marketo leads have empty sfdc fields)."""
+    if "salesforce" not in world.systems or p.hubspot_id is None or p.created_at >= world.now:
+        return None
+    from sandbox.apis import _salesforce_records as sf
+
+    deal = world.bundle(p.company_idx).deal
+    if deal is not None and deal.created_at < world.now and p.idx in deal.contact_idxs:
+        return CrmSync(
+            sf.lead_id(p.hubspot_id),
+            sf.contact_id(p.hubspot_id),
+            sf.account_id(p.company_idx),
+            deal.created_at,
+        )
+    return CrmSync(sf.lead_id(p.hubspot_id), None, None, None)
+
+
+def lead_record(p: Person, now: datetime, sync: CrmSync | None = None) -> dict:
     changes = [c for c in p.marketo_status_changes if c.at < now]
-    updated = max([p.created_at, *(c.at for c in changes)])
+    updated = lead_updated_at(p, now, sync)
     return {
         "id": p.marketo_id,
         "email": p.marketo_email,
@@ -224,11 +258,19 @@ def lead_record(p: Person, now: datetime) -> dict:
         "createdAt": iso_s(p.created_at),
         "updatedAt": iso_s(updated),
         "leadStatus": changes[-1].new if changes else None,
+        "sfdcLeadId": sync.lead_id if sync else None,
+        "sfdcContactId": sync.contact_id if sync else None,
+        "sfdcAccountId": sync.account_id if sync else None,
+        "sfdcType": ("Contact" if sync.contact_id else "Lead") if sync else None,
     }
 
 
-def lead_updated_at(p: Person, now: datetime) -> datetime:
-    return max([p.created_at, *(c.at for c in p.marketo_status_changes if c.at < now)])
+def lead_updated_at(p: Person, now: datetime, sync: CrmSync | None = None) -> datetime:
+    """The lead's last change: a status change, or the sync writing its contact id."""
+    times = [p.created_at, *(c.at for c in p.marketo_status_changes if c.at < now)]
+    if sync is not None and sync.converted_at is not None:
+        times.append(sync.converted_at)
+    return max(times)
 
 
 @dataclass(frozen=True)
@@ -808,7 +850,7 @@ def routes(ctx) -> list[BaseRoute]:
         page = found[offset : offset + min(batch, MAX_BATCH)]
         result = []
         for p in page:
-            rec = _fault_lead(ctx, lead_record(p, now))
+            rec = _fault_lead(ctx, lead_record(p, now, crm_sync(world, p)))
             result.append({"id": rec["id"], **{f: rec[f] for f in fields}})
         body = {"result": result}
         if offset + len(page) < len(found):
@@ -1048,7 +1090,10 @@ def _world_index(ctx, world: World) -> dict:
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
                         continue
-                    leads.append((p.created_at, lead_updated_at(p, now), lead_record(p, now)))
+                    sync = crm_sync(world, p)
+                    leads.append(
+                        (p.created_at, lead_updated_at(p, now, sync), lead_record(p, now, sync))
+                    )
                     acts = person_activities(world, p, DAWN, now)
                     if acts:
                         latest.append((k, p.idx, acts[-1].at))

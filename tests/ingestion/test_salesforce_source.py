@@ -284,3 +284,42 @@ def test_a_soql_error_names_salesforce_code(warehouse, monkeypatch):
         with pytest.raises(PipelineStepFailed) as failed:
             load()
     assert "INVALID_FIELD" in str(failed.value)
+
+
+def test_marketo_leads_carry_their_salesforce_ids(warehouse, monkeypatch):
+    """Marketo's Salesforce sync: a Marketo lead of a person in the CRM names the Salesforce
+    lead it is (sfdcLeadId) and, once converted, its contact and account (sfdcType Contact),
+    also after a later load brings a conversion (the sync's write is a change of the lead)."""
+    from sandbox.loading import load_sources
+
+    with SandboxServer(WORLD) as server:
+        load_sources(server, warehouse.parent, ["salesforce", "marketo"])
+        server.ctx.set_world(WORLD.advance(20))
+        load_sources(server, warehouse.parent, ["salesforce", "marketo"])
+        world = server.world
+    synced = rows(
+        warehouse,
+        """select m.sfdc_type, count(*),
+                  count(*) filter (where lower(l.email) = lower(m.email)),
+                  count(*) filter (where m.sfdc_type = 'Contact'
+                                   and c.id = m.sfdc_contact_id and l.converted_contact_id = c.id)
+           from raw_marketo.leads m
+           left join raw_salesforce.leads l on l.id = m.sfdc_lead_id
+           left join raw_salesforce.contacts c on c.id = m.sfdc_contact_id
+           group by m.sfdc_type""",
+    )
+    by_type = {t: (n, same_email, contact) for t, n, same_email, contact in synced}
+    in_both = [
+        p
+        for p in world.people()
+        if p.marketo_id is not None and p.hubspot_id is not None and p.created_at < world.now
+    ]
+    converted = sum(1 for p in in_both if p.hubspot_email in expected_contacts(world))
+    assert by_type["Contact"] == (converted, converted, converted)
+    assert by_type["Lead"][:2] == (len(in_both) - converted, len(in_both) - converted)
+    assert converted > 0
+    marketo_only = sum(
+        1 for p in world.people() if p.marketo_id is not None and p.hubspot_id is None
+        and p.created_at < world.now
+    )  # fmt: skip
+    assert by_type[None][0] == marketo_only

@@ -11,6 +11,11 @@ renamed as (
     select
         -- ids
         cast(id as bigint) as lead_id,
+        -- the Salesforce lead / contact this lead is (Marketo's Salesforce sync; else null)
+        sfdc_lead_id,
+        sfdc_contact_id,
+        sfdc_account_id,
+        sfdc_type,
 
         -- dimensions (email and names are PII: they stop at the identity models)
         email,
