@@ -30,6 +30,8 @@ FAULTS = FaultPlan(
     body_rate_limit_every=4,
     query_timeout_every=5,
     duplicate_across_pages=True,
+    new_property=True,  # a custom field appears: a new column, nothing else changes
+    changed_type=True,  # an Amount sent as text: read as the number its describe says
 )
 
 
@@ -212,6 +214,8 @@ def test_faults_give_the_same_tables(warehouse, monkeypatch):
         injected = {fault for fault, _ in server.ctx.injector.injected}
     assert_tables_equal_world(warehouse, WORLD)
     assert {"rate_limit", "server_error"} <= injected
+    beta = rows(warehouse, "select count(sandbox_beta__c) from raw_salesforce.leads")[0][0]
+    assert beta > 0, "the new custom field was not loaded"
 
 
 def test_bulk_api_gives_the_rows_of_the_rest_api(warehouse, tmp_path, monkeypatch):
