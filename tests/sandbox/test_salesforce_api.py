@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -205,18 +204,13 @@ def client(server):
 
 
 @pytest.fixture
-def start():
-    servers: list[SandboxServer] = []
+def start(start_sandbox):
+    """``start_sandbox`` (conftest) with a Salesforce world by default."""
 
     def run(world: World | None = None, faults: str | None = None) -> SandboxServer:
-        plan = FaultPlan.parse(faults) if faults else None
-        s = SandboxServer(world or sf_world(), faults=plan).start()
-        servers.append(s)
-        return s
+        return start_sandbox(world or sf_world(), faults)
 
-    yield run
-    for s in servers:
-        s.stop()
+    return run
 
 
 def same_types(got, want, path="") -> None:
