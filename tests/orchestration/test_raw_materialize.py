@@ -11,7 +11,6 @@ from sandbox.connect import source_env
 from sandbox.server import SandboxServer
 from sandbox.world import World
 from tests.support.dagster_cli import materialize
-from warehouse.sources import registry
 
 
 def _materialize(
@@ -56,7 +55,7 @@ def test_raw_assets_materialize_from_the_cli_and_leak_no_secret(world, tmp_path)
             ).fetchall()
         }
         contacts = con.execute("select count(*) from raw_hubspot.contacts").fetchone()[0]
-    assert datasets == {f"raw_{s}" for s in registry()}
+    assert datasets == {f"raw_{s}" for s in world.system_names}
     assert contacts == sum(1 for p in world.people() if p.hubspot_id is not None) + sum(
         1
         for p in world.people()
