@@ -48,6 +48,8 @@ SLOWEST_FIRST = (
     "tests/dbt_project/test_funnel_known_answers.py",
     "tests/dbt_project/test_velocity_known_answers.py",
     "tests/ingestion/test_interrupted_load.py",
+    "tests/ingestion/test_salesforce_source.py",
+    "tests/dbt_project/test_salesforce_quarantine.py",
     "tests/dbt_project/test_hand_worked_velocity.py",
     "tests/dbt_project/test_hand_worked.py",
 )

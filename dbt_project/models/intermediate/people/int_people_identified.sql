@@ -18,12 +18,7 @@ records as (
 
 links as (
 
-    {{ union_sources('record_links', [
-        ('source_system', 'string'),
-        ('source_record_id', 'string'),
-        ('linked_system', 'string'),
-        ('linked_record_id', 'string'),
-    ]) }}
+    select * from {{ ref('int_person_record_links_unioned') }}
 
 ),
 

@@ -1,7 +1,8 @@
 {#
     Marketo's links to the CRM in the conformed shape of the registry entity `record_links`
-    (read by int_people_identified): one row per lead that Marketo's Salesforce sync ties to a
-    Salesforce record, the contact it became when converted, else the Salesforce lead.
+    (read by int_person_record_links_unioned): one row per lead that Marketo's Salesforce sync
+    ties to a record of the CRM (the source the var `marketo_sfdc_system` names): the contact it
+    became when converted, else the CRM's lead.
 #}
 with
 
@@ -18,7 +19,7 @@ conformed as (
         -- ids
         'marketo' as source_system,
         cast(lead_id as {{ dbt.type_string() }}) as source_record_id,
-        'salesforce' as linked_system,
+        '{{ var("marketo_sfdc_system") }}' as linked_system,
         coalesce(sfdc_contact_id, sfdc_lead_id) as linked_record_id
 
     from leads
