@@ -56,7 +56,7 @@ def salesforce_source(
     private_key: TSecretStrValue | None = None,
     login_url: str = settings.DEFAULT_LOGIN_URL,
     api_version: str = settings.DEFAULT_API_VERSION,
-    bulk_objects: Any = (),
+    bulk_objects: str = "",
     start_date: str = settings.DEFAULT_START,
 ) -> list[DltResource]:
     """Salesforce through its REST API (and Bulk API 2.0 for ``bulk_objects``), authenticated as
@@ -70,7 +70,8 @@ def salesforce_source(
         login_url: ``https://login.salesforce.com``, ``https://test.salesforce.com`` for a
             sandbox org, or the org's My Domain host.
         api_version: the REST API version every call names, e.g. ``62.0``.
-        bulk_objects: sObject names read through Bulk API 2.0 (e.g. ``Lead,CampaignMember``).
+        bulk_objects: sObject names read through Bulk API 2.0, comma-separated
+            (``Lead,CampaignMember``) or a JSON list.
         start_date: earliest change stamp loaded when there is no state yet.
     """
     client = SalesforceClient(

@@ -94,15 +94,6 @@ PLATFORMS = {
 SOURCE_ARGS = {"meta": {"page_size": 40}, "linkedin": {"page_size": 2}}
 
 
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
-    return tmp_path / "warehouse.duckdb"
-
-
 def connect(server: SandboxServer, monkeypatch, name: str, **override: str) -> None:
     prefix = f"SOURCES__{name.upper()}__"
     monkeypatch.setenv(prefix + "BASE_URL", server.base_urls[name])

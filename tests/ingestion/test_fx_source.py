@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-import pytest
 
 from ingestion.destination import pipeline
 from ingestion.fx import fx_source, settings
@@ -15,15 +14,6 @@ from sandbox.server import SandboxServer
 from sandbox.world import FX_BASE, World
 
 WORLD = World(seed=3, scale=300, start=date(2025, 1, 1), end=date(2025, 3, 1))
-
-
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
-    return tmp_path / "warehouse.duckdb"
 
 
 def loaded(path) -> list[tuple]:

@@ -27,15 +27,6 @@ FAULTS = FaultPlan(
 )
 
 
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
-    return tmp_path / "warehouse.duckdb"
-
-
 def connect(server: SandboxServer, monkeypatch, api_key: str | None = None) -> None:
     monkeypatch.setenv("SOURCES__HUBSPOT__BASE_URL", server.base_urls["hubspot"])
     monkeypatch.setenv(

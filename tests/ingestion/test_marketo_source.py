@@ -28,15 +28,11 @@ TOUCH_TYPES = {"visit": 1, "form": 2, "email_click": 11, "attended": 104}
 
 
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
+def warehouse(warehouse, monkeypatch):
     # the world starts in 2025: fewer empty bulk extract windows to walk
     monkeypatch.setenv("SOURCES__MARKETO__START_DATE", "2024-12-01T00:00:00Z")
     monkeypatch.setattr("ingestion.marketo.settings.FIRST_BACKOFF_SECONDS", 0.05)
-    return tmp_path / "warehouse.duckdb"
+    return warehouse
 
 
 def connect(server: SandboxServer, monkeypatch, secret: str | None = None) -> None:

@@ -16,6 +16,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.destination import pipeline
 from ingestion.salesforce import salesforce_source
+from ingestion.salesforce.helpers import SalesforceClient
 from sandbox.faults import FaultPlan
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -36,14 +37,10 @@ FAULTS = FaultPlan(
 
 
 @pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt"))
-    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
-    monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "1")
+def warehouse(warehouse, monkeypatch):
     monkeypatch.setattr("ingestion.salesforce.settings.RETRY_FIRST_SECONDS", 0.05)
     monkeypatch.setattr("ingestion.salesforce.settings.BULK_POLL_FIRST_SECONDS", 0.01)
-    return tmp_path / "warehouse.duckdb"
+    return warehouse
 
 
 def connect(server: SandboxServer, monkeypatch, flow: str = "client_credentials", **override):
@@ -226,7 +223,18 @@ def test_bulk_api_gives_the_rows_of_the_rest_api(warehouse, tmp_path, monkeypatc
         rest = _snapshot(warehouse)
         monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "bulk.duckdb"))
         monkeypatch.setenv("DLT_PIPELINES_DIR", str(tmp_path / "dlt-bulk"))
-        load(bulk_objects=bulk)
+        # as a person sets it: the environment (comma-separated)
+        monkeypatch.setenv("SOURCES__SALESFORCE__BULK_OBJECTS", bulk)
+        asked = []
+        real = SalesforceClient.bulk_query
+
+        def spy(self, soql, *args, **kwargs):
+            asked.append(soql.split(" FROM ")[1].split()[0])
+            return real(self, soql, *args, **kwargs)
+
+        monkeypatch.setattr(SalesforceClient, "bulk_query", spy)
+        load()
+    assert sorted(asked) == sorted(bulk.split(",")), "the setting did not choose Bulk API 2.0"
     assert _snapshot(tmp_path / "bulk.duckdb") == rest
 
 
