@@ -42,6 +42,8 @@ RULE_FITS = "number_fits_column"
 #: each rule of the load and its severity (a blocking record stops the publication)
 SEVERITY = {RULE_NULL_KEY: "warning", RULE_DATE: "warning", RULE_FINITE: "blocking",
             RULE_FITS: "blocking"}  # fmt: skip
+#: the column types a value can fail to fit (a date that is none, a number too large)
+CHECKED_TYPES = ("date", "timestamp", "decimal", "double", "bigint")
 #: what dlt's DuckDB and Postgres columns hold: DECIMAL(38,9) and BIGINT
 DECIMAL_LIMIT = Decimal(10) ** 29
 BIGINT_LIMIT = 2**63
@@ -132,8 +134,7 @@ def _carried_types(meta: Any) -> dict[str, str]:
     return {
         _naming.normalize_identifier(name): column["data_type"]
         for name, column in columns.items()
-        if isinstance(column, dict)
-        and column.get("data_type") in ("date", "timestamp", "decimal", "double", "bigint")
+        if isinstance(column, dict) and column.get("data_type") in CHECKED_TYPES
     }
 
 
@@ -147,8 +148,7 @@ def _typed_columns(resource: DltResource) -> dict[str, str]:
     return {
         name: hint["data_type"]
         for name, hint in columns.items()
-        if isinstance(hint, dict)
-        and hint.get("data_type") in ("date", "timestamp", "decimal", "double", "bigint")
+        if isinstance(hint, dict) and hint.get("data_type") in CHECKED_TYPES
     }
 
 

@@ -326,7 +326,8 @@ def test_marketo_leads_carry_their_salesforce_ids(warehouse, monkeypatch):
         for p in world.people()
         if p.marketo_id is not None and p.hubspot_id is not None and p.created_at < world.now
     ]
-    converted = sum(1 for p in in_both if p.hubspot_email in expected_contacts(world))
+    contacts = expected_contacts(world)
+    converted = sum(1 for p in in_both if p.hubspot_email in contacts)
     assert by_type["Contact"] == (converted, converted, converted)
     assert by_type["Lead"][:2] == (len(in_both) - converted, len(in_both) - converted)
     assert converted > 0
