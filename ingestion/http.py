@@ -1,8 +1,9 @@
-"""HTTP and configuration helpers every source shares."""
+"""HTTP, configuration and value helpers every source shares."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from dlt.sources.helpers.requests.retry import Client
@@ -26,3 +27,20 @@ def config_list(value: Any) -> list[str]:
         text = value.strip()
         value = json.loads(text) if text.startswith("[") else text.split(",")
     return [str(v).strip() for v in value if str(v).strip()]
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """An instant as the APIs write it: ISO-8601 with ``Z``, ``+00:00`` or ``+0000``
+    (Salesforce, Marketo; Marketo's asset API also writes ``...Z+0000``); naive means UTC."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    text = str(value)
+    if text.endswith("Z+0000"):
+        text = text[: -len("+0000")]
+    text = text.replace("Z", "+00:00")
+    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from ingestion.http import configured_session
+from ingestion.http import configured_session, parse_instant
 
 from . import settings
 
@@ -41,18 +41,7 @@ class MarketoAuthError(MarketoError):
 
 def parse_timestamp(value: Any) -> datetime | None:
     """Marketo instants: ``2023-01-16T23:32:19Z``, ``...+0000``, the asset API's ``...Z+0000``."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value
-    text = str(value)
-    if text.endswith("Z+0000"):
-        text = text[: -len("+0000")]
-    text = text.replace("Z", "+00:00")
-    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(value)
 
 
 def iso(value: datetime) -> str:

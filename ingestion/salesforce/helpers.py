@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from ingestion.http import configured_session
+from ingestion.http import configured_session, parse_instant
 
 from . import settings
 
@@ -50,15 +50,7 @@ class SalesforceAuthError(SalesforceError):
 
 def parse_datetime(value: Any) -> datetime | None:
     """Salesforce instants: ``2020-10-22T21:03:23.000+0000`` (REST), ``...000Z`` (Bulk 2.0)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value
-    text = str(value).replace("Z", "+00:00")
-    if len(text) >= 5 and text[-5] in "+-" and text[-3] != ":":
-        text = f"{text[:-2]}:{text[-2:]}"  # +0000 -> +00:00
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(value)
 
 
 def soql_datetime(value: Any) -> str:
