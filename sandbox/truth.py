@@ -51,10 +51,11 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sandbox.apis._salesforce_records import close_date as salesforce_close_date
 from sandbox.apis._salesforce_records import opportunity_id as salesforce_opportunity_id
 from sandbox.rules import (
     CANONICAL_STAGES,
@@ -149,6 +150,10 @@ class Clock:
 
     def month(self, at: datetime) -> date:
         return self.day(at).replace(day=1)
+
+    def midnight(self, day: date) -> datetime:
+        """The instant a date of the reporting time zone starts."""
+        return datetime.combine(day, time(), tzinfo=self.zone)
 
 
 def month_of(d: date) -> date:
@@ -475,7 +480,15 @@ def bundle_truth(
             ),
             credits=tuple(credits),
             is_closed=closed,
-            closed_at=deal.closed_at if closed else None,
+            closed_at=None
+            if not closed
+            # METRICS.md: Salesforce's CloseDate is a date, taken as its midnight in the
+            # reporting time zone
+            else (
+                clock.midnight(salesforce_close_date(deal.closed_at))
+                if "salesforce" in systems
+                else deal.closed_at
+            ),
             lead_person_id=lead_person_id,
             lead_channel=lead_channel,
         )

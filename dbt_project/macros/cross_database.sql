@@ -92,6 +92,11 @@
     cast(({{ instant }} at time zone '{{ var("reporting_timezone") }}') as date)
 {%- endmacro %}
 
+{# the instant a date of the reporting time zone starts (a date-only close taken as an instant) #}
+{% macro reporting_midnight(day) -%}
+    (cast({{ day }} as timestamp) at time zone '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
 {# the first day of a date's month, as a date #}
 {% macro month_start(day) -%}
     cast({{ dbt.date_trunc('month', day) }} as date)

@@ -66,8 +66,10 @@
     * `email_is_an_address` {column}: an email that is not an address.
     * `stage_dates_in_order` {columns}: stage dates (in funnel order) with a later stage before
       an earlier one.
-    * `close_after_creation` {created, closed [, is_closed]}: a closed opportunity (the flag
-      column `is_closed` true, when given) whose close is before its creation. Kept and listed,
+    * `close_after_creation` {created, closed [, is_closed, closed_is_date]}: a closed
+      opportunity (the flag column `is_closed` true, when given) whose close is before its
+      creation; `closed_is_date: true` when the close is a date (METRICS.md: taken as its
+      midnight in `reporting_timezone`, so a close on the creation day is before it). Kept and listed,
       never removed: METRICS.md counts it in pipeline, attribution and lead to booking and
       leaves it out of opportunity velocity only (int_opportunities_converted
       `closes_before_creation`); the rules above would keep it out of staging. Warning.
@@ -248,7 +250,8 @@
 {%- endmacro %}
 
 {% macro record_rule_close_after_creation(source_name, table_name, p) -%}
-    {%- set when = p['closed'] ~ ' < ' ~ p['created'] -%}
+    {%- set closed = reporting_midnight(p['closed']) if p.get('closed_is_date') else p['closed'] -%}
+    {%- set when = closed ~ ' < ' ~ p['created'] -%}
     {%- if p.get('is_closed') -%}{%- set when = 'coalesce(' ~ p['is_closed'] ~ ', false) and ' ~ when -%}{%- endif -%}
     {{ return([{'rule': 'close_after_creation', 'severity': 'warning', 'when': '(' ~ when ~ ')',
                 'detail': "'closed ' || " ~ _as_text(p['closed']) ~ " || ', before its creation ' || "

@@ -383,6 +383,12 @@ def campaign_id(program_id: int) -> str:
     return sfid("701", program_id)
 
 
+def close_date(closed_at: datetime) -> date:
+    """An opportunity's CloseDate once closed: the UTC date of the close (the sandbox org's
+    time zone is UTC; a real org sets it in its users' time zone)."""
+    return _utc_date(closed_at)
+
+
 #: LeadHistory and OpportunityFieldHistory share the key prefix 017: their numbers stay apart
 FIELD_HISTORY_OFFSET = 10**15
 
@@ -567,14 +573,14 @@ def _deal_rows(rows: _Rows, world: World, deal, people, owner, acc, currency) ->
     stage, probability, forecast_name, _ = STAGES[path[-1][1]]
     closed = deal.closed_at is not None and deal.closed_at < now
     expected = sf_date(_utc_date(deal.created_at + EXPECTED_CLOSE))
-    close_date = sf_date(_utc_date(deal.closed_at)) if closed else expected
+    close = sf_date(close_date(deal.closed_at)) if closed else expected
     revised = deal.revision is not None and deal.revision.at < now
     first = people[deal.contact_idxs[0]]
     created = _dt(deal.created_at)
     modified = _dt(deal.last_modified_as_of(now))
     rows.add(
         "Opportunity", Id=opp, IsDeleted=False, AccountId=acc, Name=deal.name, StageName=stage,
-        Amount=deal.amount_as_of(now), Probability=probability, CloseDate=close_date,
+        Amount=deal.amount_as_of(now), Probability=probability, CloseDate=close,
         Type="New Business", LeadSource=LEAD_SOURCES[first.hs_analytics_source],
         IsClosed=closed, IsWon=closed and deal.is_won, ForecastCategoryName=forecast_name,
         CurrencyIsoCode=currency, OwnerId=owner, CreatedDate=created,
@@ -613,7 +619,7 @@ def _deal_rows(rows: _Rows, world: World, deal, people, owner, acc, currency) ->
         rows.add(
             "OpportunityHistory", Id=sfid("008", deal.deal_id * 16 + seq), OpportunityId=opp,
             CreatedDate=stamp, StageName=stage_at, Amount=amount,
-            CloseDate=sf_date(_utc_date(deal.closed_at)) if closed_at else expected,
+            CloseDate=sf_date(close_date(deal.closed_at)) if closed_at else expected,
             Probability=probability_at, ForecastCategory=forecast_at, SystemModstamp=stamp,
             IsDeleted=False,
         )  # fmt: skip
