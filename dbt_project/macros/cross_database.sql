@@ -46,7 +46,11 @@
     `+` read as a space, instead of failing the build. Pass a column, not an expression: the
     argument is read more than once.
 
-    DuckDB: its built-in `url_decode` (which errors on invalid UTF-8, hence `try`). Postgres has
+    DuckDB: its built-in `url_decode`, which errors on invalid UTF-8, so it is called only on
+    values whose every run of escapes is well-formed UTF-8 (the same check as on Postgres, on
+    the runs `regexp_extract_all` finds). Not `coalesce(try(url_decode(v)), v)`: DuckDB's `try`
+    can null its input column for the failing row (duckdb/duckdb#20006, seen on 1.4.4 when the
+    plan changed), which turned such a value into null instead of keeping it. Postgres has
     none: the value is split into runs of escapes and other text (`regexp_matches ... with
     ordinality`), each run of escapes is decoded with convert_from(decode(hex)) when its bytes
     are well-formed UTF-8 (the regular expression of Unicode's table 3-7; convert_from would
@@ -57,16 +61,27 @@
     keep in step with the SQL or drop with a schema.
 #}
 {% macro url_decode(expr) -%}{{ return(adapter.dispatch('url_decode')(expr)) }}{%- endmacro %}
+{#- hex digits (upper case, no `%`) that are well-formed UTF-8: Unicode's table 3-7 -#}
+{% macro well_formed_utf8_hex() -%}
+    {%- set cont = '[89AB][0-9A-F]' -%}
+    {{- return("'^(?:[0-7][0-9A-F]|(?:C[2-9A-F]|D[0-9A-F])" ~ cont
+        ~ "|E0[AB][0-9A-F]" ~ cont ~ "|(?:E[1-9A-CEF])" ~ cont ~ cont ~ "|ED[89][0-9A-F]" ~ cont
+        ~ "|F0[9AB][0-9A-F]" ~ cont ~ cont ~ "|F[1-3]" ~ cont ~ cont ~ cont
+        ~ "|F48[0-9A-F]" ~ cont ~ cont ~ ")*$'") -}}
+{%- endmacro %}
 {% macro default__url_decode(expr) -%}
-    coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), replace({{ expr }}, '+', ' '))
+    case
+        when strpos({{ expr }}, '%') = 0 then replace({{ expr }}, '+', ' ')
+        when coalesce(list_bool_and(list_transform(
+            regexp_extract_all({{ expr }}, '(?:%[0-9A-Fa-f]{2})+'),
+            run -> regexp_matches(upper(replace(run, '%', '')), {{ well_formed_utf8_hex() }})
+        )), true) then url_decode(replace({{ expr }}, '+', ' '))
+        else replace({{ expr }}, '+', ' ')
+    end
 {%- endmacro %}
 {% macro postgres__url_decode(expr) -%}
     {%- set hex = "upper(replace(pieces.piece[1], '%', ''))" -%}
-    {%- set cont = '[89AB][0-9A-F]' -%}
-    {%- set well_formed_utf8 = "'^(?:[0-7][0-9A-F]|(?:C[2-9A-F]|D[0-9A-F])" ~ cont
-        ~ "|E0[AB][0-9A-F]" ~ cont ~ "|(?:E[1-9A-CEF])" ~ cont ~ cont ~ "|ED[89][0-9A-F]" ~ cont
-        ~ "|F0[9AB][0-9A-F]" ~ cont ~ cont ~ "|F[1-3]" ~ cont ~ cont ~ cont
-        ~ "|F48[0-9A-F]" ~ cont ~ cont ~ ")*$'" -%}
+    {%- set well_formed_utf8 = well_formed_utf8_hex() -%}
     case
         when strpos({{ expr }}, '%') = 0 then replace({{ expr }}, '+', ' ')
         else coalesce((
