@@ -154,6 +154,11 @@ CHANNEL_RULES: tuple[ChannelRule, ...] = (
     ChannelRule(62, "program_channel", "equals", "event", "events"),
     ChannelRule(63, "program_channel", "equals", "email send", "email"),
     ChannelRule(64, "program_channel", "equals", "email", "email"),
+    # Salesforce's default Campaign Type values (a campaign member's response is a touch)
+    ChannelRule(65, "program_channel", "equals", "trade show", "events"),
+    ChannelRule(66, "program_channel", "equals", "conference", "events"),
+    ChannelRule(67, "program_channel", "equals", "seminar / conference", "events"),
+    ChannelRule(68, "program_channel", "equals", "banner ads", "display"),
     ChannelRule(70, "utm_medium", "equals", "organic", "organic_search"),
     ChannelRule(80, "utm_medium", "equals", "social", "organic_social"),
     ChannelRule(90, "utm_medium", "equals", "referral", "referral"),

@@ -51,10 +51,12 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sandbox.apis._salesforce_records import CAMPAIGN_TYPES, campaign_responses
+from sandbox.apis._salesforce_records import campaign_id as salesforce_campaign_id
 from sandbox.apis._salesforce_records import close_date as salesforce_close_date
 from sandbox.apis._salesforce_records import opportunity_id as salesforce_opportunity_id
 from sandbox.rules import (
@@ -64,6 +66,7 @@ from sandbox.rules import (
     Settings,
     ad_campaign_channel,
     channel_for_crm_source,
+    channel_for_touch,
     lifecycle_lookup,
     program_channel,
     unmatched_campaign_key,
@@ -75,6 +78,7 @@ from sandbox.world import (
     MARKETO_CURRENCY,
     CompanyBundle,
     FxRate,
+    Program,
     Touch,
     World,
     default_systems,
@@ -233,6 +237,19 @@ def make_person_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class ResponseTouch:
+    """A CRM campaign member's response as a touchpoint (Salesforce CampaignMember): at the
+    member's creation or, when later, the start of its FirstRespondedDate; channel from the
+    campaign's Type through the rules; campaign ``salesforce:<CampaignId>``."""
+
+    touchpoint_id: str
+    at: datetime
+    channel: str
+    campaign_key: str
+    program_id: int
+
+
 @dataclass
 class _Record:
     """One source record of a person (a HubSpot contact or a Marketo lead)."""
@@ -326,6 +343,10 @@ def _person_from_records(
     implied = frozenset(s for s in entries if s not in own)
 
     touches = [t for r in records for t in r.touches if t.at < now]
+    # a CRM campaign response another source holds as its own touch (the same program: Marketo
+    # syncs its programs to Salesforce campaigns of the same name) is that touch, counted once
+    held = {t.program_id for t in touches if not isinstance(t, ResponseTouch)}
+    touches = [t for t in touches if not (isinstance(t, ResponseTouch) and t.program_id in held)]
     if touches:
         first = min(touches, key=lambda t: (t.at, t.touchpoint_id))
         channel = first.channel
@@ -382,6 +403,7 @@ def bundle_truth(
     clock: Clock,
     lookup: dict[tuple[str, str], str] | None = None,
     systems: frozenset[str] | None = None,
+    programs: Mapping[int, Program] | None = None,
 ) -> tuple[list[PersonTruth], OpportunityTruth | None]:
     """The visible people of one company bundle and its opportunity, if visible, as the
     ``systems`` record them (default: every registered system)."""
@@ -409,6 +431,11 @@ def bundle_truth(
                 p.created_at,
                 list(p.hubspot_stage_dates.items()),
                 p.hs_analytics_source,
+                touches=(
+                    tuple(_responses(p, now, programs or {}, settings, clock))
+                    if "salesforce" in systems
+                    else ()
+                ),
             )
             records.append(survivor)
             contact_key[p.idx] = key
@@ -495,6 +522,22 @@ def bundle_truth(
     return people, opportunity
 
 
+def _responses(
+    person, now: datetime, programs: Mapping[int, Program], settings: Settings, clock: Clock
+) -> Iterator[ResponseTouch]:
+    """A person's Salesforce campaign responses as touchpoints (stg_salesforce__touchpoints)."""
+    for r in campaign_responses(person, now):
+        program = programs[r.program_id]  # a touch's program is created before it
+        start_of_day = clock.midnight(r.responded_at.astimezone(UTC).date())
+        yield ResponseTouch(
+            touchpoint_id=f"salesforce-{r.member_id}",
+            at=max(r.responded_at, start_of_day),
+            channel=channel_for_touch({}, CAMPAIGN_TYPES[program.channel], settings.channel_rules),
+            campaign_key=f"salesforce:{salesforce_campaign_id(r.program_id)}",
+            program_id=r.program_id,
+        )
+
+
 def iter_truth(
     world: World, settings: Settings | None = None, fx: FxTable | None = None
 ) -> Iterator[tuple[list[PersonTruth], OpportunityTruth | None]]:
@@ -506,8 +549,9 @@ def iter_truth(
     lookup = lifecycle_lookup(settings.lifecycle_stage_map)
     now = world.now
     systems = frozenset(world.systems)
+    programs = {p.program_id: p for p in world.programs}
     for bundle in world.bundles():
-        yield bundle_truth(bundle, now, settings, fx, clock, lookup, systems)
+        yield bundle_truth(bundle, now, settings, fx, clock, lookup, systems, programs)
 
 
 def recorded_fx(world: World) -> FxTable:
@@ -1181,6 +1225,11 @@ def campaign_names(world: World) -> dict[str, str]:
     names = {c.campaign_key: c.name for c in world.ad_campaigns if c.platform in world.systems}
     if PROGRAM_PLATFORM in world.systems:
         names |= {p.campaign_key: p.name for p in world.visible_programs()}
+    if "salesforce" in world.systems:  # its campaigns: the programs by their own names
+        names |= {
+            f"salesforce:{salesforce_campaign_id(p.program_id)}": p.name
+            for p in world.visible_programs()
+        }
     return names
 
 

@@ -108,18 +108,78 @@
 {%- endmacro %}
 
 {#
+    The touchpoints of every enabled source with the person of their record, as a subquery: a
+    touch of a record not (yet) loaded has no person and waits for it. A CRM's campaign response
+    (touch type `campaign_response`, e.g. a Salesforce campaign member) that the same person
+    holds as another touch of a program of the same name (lower(trim()); Marketo's program sync
+    names the Salesforce campaign after the program) is that touch: dropped, the other kept, so
+    the synced membership counts once.
+#}
+{% macro identified_touchpoints() -%}
+(
+    with
+
+    staged as (
+
+        {{ union_sources('touchpoints', touchpoint_columns()) }}
+
+    ),
+
+    identified as (
+
+        select
+            staged.touchpoint_id,
+            person_records.person_id,
+            staged.source_system,
+            staged.source_record_id,
+            staged.touched_at,
+            staged.touch_type,
+            staged.query_string,
+            staged.program_id,
+            staged.program_name,
+            staged.program_channel
+        from staged
+        inner join {{ ref('int_person_records') }} as person_records
+            on
+                person_records.source_system = staged.source_system
+                and person_records.source_record_id = staged.source_record_id
+
+    ),
+
+    -- the programs the people with a campaign response hold as touches of their own kind
+    held_programs as (
+
+        select distinct person_id, lower(trim(program_name)) as program_key
+        from identified
+        where
+            touch_type <> 'campaign_response'
+            and program_name is not null
+            and person_id in (
+                select person_id from identified where touch_type = 'campaign_response'
+            )
+
+    )
+
+    select identified.*
+    from identified
+    where
+        identified.touch_type <> 'campaign_response'
+        or not exists (
+            select 1
+            from held_programs
+            where
+                held_programs.person_id = identified.person_id
+                and held_programs.program_key = lower(trim(identified.program_name))
+        )
+)
+{%- endmacro %}
+
+{#
     int_touchpoints_unioned's post-hook: the ids of the touchpoints still staged by an enabled
-    source whose person record is still loaded; a stored touchpoint not among them is deleted.
+    source, with their person record still loaded and not dropped as a duplicate response; a
+    stored touchpoint not among them is deleted.
 #}
 {% macro present_touchpoint_ids() -%}
-    select staged.touchpoint_id
-    from (
-        {{ union_sources('touchpoints', [
-            ('touchpoint_id', 'string'), ('source_system', 'string'), ('source_record_id', 'string'),
-        ]) }}
-    ) as staged
-    inner join {{ ref('int_person_records') }} as person_records
-        on
-            person_records.source_system = staged.source_system
-            and person_records.source_record_id = staged.source_record_id
+    select touches.touchpoint_id
+    from {{ identified_touchpoints() }} as touches
 {%- endmacro %}

@@ -389,6 +389,38 @@ def close_date(closed_at: datetime) -> date:
     return _utc_date(closed_at)
 
 
+@dataclass(frozen=True)
+class CampaignResponse:
+    """A person's membership of a campaign they responded to (one CampaignMember): the world's
+    touches of one program from the person's CRM record on, the first of them its response."""
+
+    member_id: str
+    program_id: int
+    responded_at: datetime  # the first touch's instant: the member's CreatedDate
+    attended: bool  # an event attended (Status Attended) rather than an email click
+
+
+def campaign_responses(person, now: datetime) -> list[CampaignResponse]:
+    """The person's campaign members as the CRM holds them at ``now``: one per program the person
+    touched (an email clicked, an event attended) at or after their lead's creation, the member
+    created at the first such touch (Salesforce keeps one member per campaign and person, and
+    its `FirstRespondedDate`, a date)."""
+    first: dict[int, object] = {}
+    attended: set[int] = set()
+    for t in person.touches:
+        if t.program_id is None or t.at >= now or t.at < person.created_at:
+            continue
+        if t.kind == "attended":
+            attended.add(t.program_id)
+        held = first.get(t.program_id)
+        if held is None or (t.at, t.activity_id) < (held.at, held.activity_id):
+            first[t.program_id] = t
+    return [
+        CampaignResponse(sfid("00v", t.activity_id), pid, t.at, pid in attended)
+        for pid, t in sorted(first.items(), key=lambda item: (item[1].at, item[1].activity_id))
+    ]
+
+
 #: LeadHistory and OpportunityFieldHistory share the key prefix 017: their numbers stay apart
 FIELD_HISTORY_OFFSET = 10**15
 
@@ -518,18 +550,16 @@ def company_rows(world: World, k: int, objs: dict[str, SObject]) -> dict[str, li
                 SQL_Date__c=_dt(sql if sql is not None and sql < conv else None),
             )  # fmt: skip
 
-        for t in p.touches:
-            if t.program_id is None or t.at >= now or t.at < p.created_at:
-                continue
+        for r in campaign_responses(p, now):
             linked = conv is not None
-            stamp = _dt(max(t.at, conv) if linked else t.at)
+            stamp = _dt(max(r.responded_at, conv) if linked else r.responded_at)
             rows.add(
-                "CampaignMember", Id=sfid("00v", t.activity_id), IsDeleted=False,
-                CampaignId=campaign_id(t.program_id), LeadId=lid,
+                "CampaignMember", Id=r.member_id, IsDeleted=False,
+                CampaignId=campaign_id(r.program_id), LeadId=lid,
                 ContactId=cid if linked else None,
-                Status="Attended" if t.kind == "attended" else "Responded", HasResponded=True,
-                CreatedDate=_dt(t.at), SystemModstamp=stamp,
-                FirstRespondedDate=sf_date(_utc_date(t.at)),
+                Status="Attended" if r.attended else "Responded", HasResponded=True,
+                CreatedDate=_dt(r.responded_at), SystemModstamp=stamp,
+                FirstRespondedDate=sf_date(_utc_date(r.responded_at)),
             )  # fmt: skip
 
         if dup_visible:

@@ -9,7 +9,8 @@ of the published file must equal the ground truth the simulator computes for tha
 Python (``sandbox/truth.py``), including the tables a missing source leaves empty.
 
 The subsets: HubSpot alone (a single-currency organisation with no FX feed, no automation and
-no ad platform); HubSpot with Google Ads, LinkedIn and FX (no Marketo, so no touchpoints). The
+no ad platform); Salesforce with Google Ads, LinkedIn and FX (no Marketo: the touchpoints are
+Salesforce's campaign members that responded, one per person and campaign). The
 full set is the clean run of ``test_bad_input.py`` (built, checked and published through
 Dagster, equal to the truth), whose loads ``test_raw_materialize.py`` runs through Dagster: it
 is not run a third time here.
@@ -36,7 +37,7 @@ from warehouse.sources import registry
 SEED, SCALE = 13, 150
 SUBSETS = {
     "hubspot_alone": ("hubspot",),
-    "without_marketo": ("hubspot", "google_ads", "linkedin", "fx"),
+    "salesforce_without_marketo": ("salesforce", "google_ads", "linkedin", "fx"),
 }
 
 

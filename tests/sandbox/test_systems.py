@@ -434,6 +434,57 @@ def independent_ad_spend(w: World, platforms) -> float:
 # --- without the FX feed: one currency ------------------------------------------------------------
 
 
+def test_truth_of_salesforce_without_marketo():
+    """Without the automation platform, a Salesforce org's touchpoints are its campaign members
+    that responded: one per person and campaign (program), the person's first touch of that
+    program from their lead's creation on (docs/salesforce.md); with Marketo they are the
+    same memberships as Marketo's program touches and count once."""
+    w = world(NO_MARKETO - {"hubspot"} | {"salesforce"})
+    _, people, _ = full_truth(w)
+    now = w.now
+    by_id = {p.person_id: p for p in people}
+    checked = 0
+    for p in w.people():
+        if p.hubspot_id is None or p.created_at >= now:
+            continue
+        firsts: dict[int, tuple] = {}
+        for t in p.touches:
+            if t.program_id is not None and p.created_at <= t.at < now:
+                firsts[t.program_id] = min(firsts.get(t.program_id, (t.at, t.activity_id)),
+                                           (t.at, t.activity_id))  # fmt: skip
+        got = by_id[person_id(p.hubspot_email.lower())]
+        assert got.touch_count == len(firsts), p.idx
+        if firsts:
+            at, activity = min(firsts.values())
+            # the member's Id: key prefix 00v and the first touch's number (sandbox ids)
+            assert got.first_touchpoint_id.startswith("salesforce-00v"), got.first_touchpoint_id
+            assert got.first_touchpoint_id[len("salesforce-") :] == salesforce_member_id(activity)
+            assert got.original_channel in ("email", "events")
+            checked += 1
+    assert checked > 20, "too few people with a campaign response to show anything"
+    # with Marketo: the same touches as the HubSpot org's (the responses are Marketo's programs)
+    with_marketo = {p.person_id: p.touch_count for p in full_truth(world(crm="salesforce"))[1]}
+    with_hubspot = {p.person_id: p.touch_count for p in full_truth(world())[1]}
+    assert with_marketo == with_hubspot
+
+
+def salesforce_member_id(activity_id: int) -> str:
+    """Salesforce's 18-character id of key prefix 00v for a number (base 62, 12 digits, then
+    the case-safe suffix), written out here apart from the sandbox's own."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    body = ""
+    n = activity_id
+    for _ in range(12):
+        n, r = divmod(n, 62)
+        body = digits[r] + body
+    id15 = "00v" + body
+    suffix = ""
+    for chunk in (id15[0:5], id15[5:10], id15[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())
+        suffix += "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits]
+    return id15 + suffix
+
+
 def test_a_world_without_fx_is_single_currency():
     full, w = world(), world(NO_FX)
     assert w.single_currency and not full.single_currency

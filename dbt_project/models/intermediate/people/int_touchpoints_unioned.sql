@@ -9,7 +9,9 @@
     `touchpoints` in the source registry (warehouse/sources.yml), each in the conformed shape of
     `touchpoint_columns()` (macros/people_macros.sql): a source decides there which of its
     events are touches, their `<source>-<id>` touchpoint id (unique across sources), type,
-    raw URL query and program. With no such source enabled, empty.
+    raw URL query and program. A CRM campaign response (Salesforce) that the same person holds
+    as another source's touch of the same program (Marketo's program synced to the campaign) is
+    left out: one membership, one touch. With no such source enabled, empty.
 
     Incremental by touchpoint (delete+insert on touchpoint_id), source-agnostic: a run
     URL-parses only the touches whose conformed staged row, with the person of its record, is
@@ -42,31 +44,12 @@
 
 with
 
-staged as (
-
-    {{ union_sources('touchpoints', touchpoint_columns()) }}
-
-),
-
--- a touch of a record not (yet) loaded has no person: it waits for the record
+-- with its person (a touch of a record not yet loaded waits for it), a CRM campaign response
+-- that repeats another source's program touch of the same person left out
+-- (identified_touchpoints, macros/people_macros.sql)
 identified as (
 
-    select
-        staged.touchpoint_id,
-        person_records.person_id,
-        staged.source_system,
-        staged.source_record_id,
-        staged.touched_at,
-        staged.touch_type,
-        staged.query_string,
-        staged.program_id,
-        staged.program_name,
-        staged.program_channel
-    from staged
-    inner join {{ ref('int_person_records') }} as person_records
-        on
-            person_records.source_system = staged.source_system
-            and person_records.source_record_id = staged.source_record_id
+    select * from {{ identified_touchpoints() }} as touches
 
 ),
 
