@@ -63,7 +63,8 @@ def test_amounts_are_converted_by_the_orgs_dated_rates(rebuilt):
     with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as con:
         got = dict(
             con.execute(
-                "select opportunity_id, amount_reporting from intermediate.int_opportunities_converted"
+                "select opportunity_id, amount_reporting"
+                " from intermediate.int_opportunities_converted"
             ).fetchall()
         )
     now = world.now
