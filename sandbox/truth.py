@@ -549,7 +549,8 @@ def iter_truth(
     lookup = lifecycle_lookup(settings.lifecycle_stage_map)
     now = world.now
     systems = frozenset(world.systems)
-    programs = {p.program_id: p for p in world.programs}
+    # the programs, by id, that Salesforce's campaigns are (its campaign responses' channels)
+    programs = {p.program_id: p for p in world.programs} if "salesforce" in systems else {}
     for bundle in world.bundles():
         yield bundle_truth(bundle, now, settings, fx, clock, lookup, systems, programs)
 

@@ -32,8 +32,8 @@ from sandbox.world import (
     StatusChange,
     Touch,
     World,
+    default_systems,
 )
-from warehouse.sources import registry
 
 T = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -227,7 +227,7 @@ class FakeWorld:
 
     ad_accounts = ()
     ad_campaigns = ()
-    systems = frozenset(registry())
+    systems = default_systems()  # every registered system but one CRM, as a World's default
     single_currency = False
 
 
