@@ -10,12 +10,16 @@ exactly the enabled sources' models) and every build. A manifest for the default
 one enabled by default: all but a second CRM) lives in ``target/``; one for another set of
 sources in ``target/sources-<digest>/``, prepared
 when the definitions load with that set and find no manifest, or one older than the project's
-files.
+files. Processes that load the definitions at once (the UI's code server, a run, the CLI, test
+workers) take a file lock around that check and parse, so one parses and the others read its
+finished manifest instead of parsing into the same folder at the same time.
 """
 
+import fcntl
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -60,8 +64,20 @@ def _manifest_is_stale(manifest: Path) -> bool:
     return any(p.stat().st_mtime > built for p in files)
 
 
-dbt_project.prepare_if_dev()
-if _manifest_is_stale(dbt_project.manifest_path):
+def prepare_manifest(manifest: Path, parse: Callable[[], None]) -> bool:
+    """Parse (``parse()``) when ``manifest`` is missing or stale, holding an exclusive lock on a
+    file beside it for the check and the parse: a process that waited finds the manifest the
+    other made. True when this call parsed."""
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".prepare.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _manifest_is_stale(manifest):
+            return False
+        parse()
+        return True
+
+
+def _parse() -> None:
     # a set of sources this checkout has not parsed since its files changed (``make setup``
     # parses the current one); the preparer would call whichever `dbt` is first on PATH, so
     # the parse runs here
@@ -70,3 +86,7 @@ if _manifest_is_stale(dbt_project.manifest_path):
     DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
         PARSE_ARGS, target_path=dbt_project.target_path
     ).wait()
+
+
+dbt_project.prepare_if_dev()
+prepare_manifest(Path(dbt_project.manifest_path), _parse)
