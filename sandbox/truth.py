@@ -51,13 +51,12 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sandbox.apis._salesforce_records import CAMPAIGN_TYPES, campaign_responses
-from sandbox.apis._salesforce_records import campaign_id as salesforce_campaign_id
-from sandbox.apis._salesforce_records import close_date as salesforce_close_date
+from sandbox.apis._salesforce_records import CAMPAIGN_TYPES, campaign_responses, org_date
+from sandbox.apis._salesforce_records import campaign_key as salesforce_campaign_key
 from sandbox.apis._salesforce_records import opportunity_id as salesforce_opportunity_id
 from sandbox.rules import (
     CANONICAL_STAGES,
@@ -512,7 +511,7 @@ def bundle_truth(
             # METRICS.md: Salesforce's CloseDate is a date, taken as its midnight in the
             # reporting time zone
             else (
-                clock.midnight(salesforce_close_date(deal.closed_at))
+                clock.midnight(org_date(deal.closed_at))
                 if "salesforce" in systems
                 else deal.closed_at
             ),
@@ -528,12 +527,13 @@ def _responses(
     """A person's Salesforce campaign responses as touchpoints (stg_salesforce__touchpoints)."""
     for r in campaign_responses(person, now):
         program = programs[r.program_id]  # a touch's program is created before it
-        start_of_day = clock.midnight(r.responded_at.astimezone(UTC).date())
+        # FirstRespondedDate's start, or the member's creation when later
+        start_of_day = clock.midnight(org_date(r.responded_at))
         yield ResponseTouch(
             touchpoint_id=f"salesforce-{r.member_id}",
             at=max(r.responded_at, start_of_day),
             channel=channel_for_touch({}, CAMPAIGN_TYPES[program.channel], settings.channel_rules),
-            campaign_key=f"salesforce:{salesforce_campaign_id(r.program_id)}",
+            campaign_key=salesforce_campaign_key(r.program_id),
             program_id=r.program_id,
         )
 
@@ -1227,10 +1227,7 @@ def campaign_names(world: World) -> dict[str, str]:
     if PROGRAM_PLATFORM in world.systems:
         names |= {p.campaign_key: p.name for p in world.visible_programs()}
     if "salesforce" in world.systems:  # its campaigns: the programs by their own names
-        names |= {
-            f"salesforce:{salesforce_campaign_id(p.program_id)}": p.name
-            for p in world.visible_programs()
-        }
+        names |= {salesforce_campaign_key(p.program_id): p.name for p in world.visible_programs()}
     return names
 
 

@@ -383,10 +383,16 @@ def campaign_id(program_id: int) -> str:
     return sfid("701", program_id)
 
 
-def close_date(closed_at: datetime) -> date:
-    """An opportunity's CloseDate once closed: the UTC date of the close (the sandbox org's
-    time zone is UTC; a real org sets it in its users' time zone)."""
-    return _utc_date(closed_at)
+def org_date(at: datetime) -> date:
+    """The date a date field (an opportunity's CloseDate once closed, a campaign member's
+    FirstRespondedDate) holds for an instant: its UTC date (the sandbox org's time zone is
+    UTC; a real org sets it in its users' time zone)."""
+    return _utc_date(at)
+
+
+def campaign_key(program_id: int) -> str:
+    """The certified campaign key of a program's Salesforce campaign, ``salesforce:<Id>``."""
+    return f"salesforce:{campaign_id(program_id)}"
 
 
 @dataclass(frozen=True)
@@ -559,7 +565,7 @@ def company_rows(world: World, k: int, objs: dict[str, SObject]) -> dict[str, li
                 ContactId=cid if linked else None,
                 Status="Attended" if r.attended else "Responded", HasResponded=True,
                 CreatedDate=_dt(r.responded_at), SystemModstamp=stamp,
-                FirstRespondedDate=sf_date(_utc_date(r.responded_at)),
+                FirstRespondedDate=sf_date(org_date(r.responded_at)),
             )  # fmt: skip
 
         if dup_visible:
@@ -603,7 +609,7 @@ def _deal_rows(rows: _Rows, world: World, deal, people, owner, acc, currency) ->
     stage, probability, forecast_name, _ = STAGES[path[-1][1]]
     closed = deal.closed_at is not None and deal.closed_at < now
     expected = sf_date(_utc_date(deal.created_at + EXPECTED_CLOSE))
-    close = sf_date(close_date(deal.closed_at)) if closed else expected
+    close = sf_date(org_date(deal.closed_at)) if closed else expected
     revised = deal.revision is not None and deal.revision.at < now
     first = people[deal.contact_idxs[0]]
     created = _dt(deal.created_at)
@@ -649,7 +655,7 @@ def _deal_rows(rows: _Rows, world: World, deal, people, owner, acc, currency) ->
         rows.add(
             "OpportunityHistory", Id=sfid("008", deal.deal_id * 16 + seq), OpportunityId=opp,
             CreatedDate=stamp, StageName=stage_at, Amount=amount,
-            CloseDate=sf_date(close_date(deal.closed_at)) if closed_at else expected,
+            CloseDate=sf_date(org_date(deal.closed_at)) if closed_at else expected,
             Probability=probability_at, ForecastCategory=forecast_at, SystemModstamp=stamp,
             IsDeleted=False,
         )  # fmt: skip
