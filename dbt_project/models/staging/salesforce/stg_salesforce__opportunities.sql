@@ -44,7 +44,7 @@ corporate as (
 ),
 
 -- each rate's days: [start_date, next_start_date), units per one corporate unit; the
--- corporate currency is 1 on every day
+-- corporate currency is 1 on every day, whatever rows the org keeps for it
 org_rates as (
 
     select
@@ -56,30 +56,37 @@ org_rates as (
     where not coalesce(is_deleted, false)
         and upper(trim(iso_code)) not in (select currency from corporate)
 
+    union all
+
+    select currency, cast('0001-01-01' as date), cast('9999-12-31' as date), 1.0
+    from corporate
+
+),
+
+dated as (
+
+    select
+        *,
+        {{ to_reporting_date('created_at') }} as created_date
+    from opportunities
+
 ),
 
 converted as (
 
     select
-        opportunities.*,
-        opportunities.amount
-        / case
-            when opportunities.currency in (select currency from corporate) then 1.0
-            else source_rate.conversion_rate
-        end
-        * case
-            when '{{ var("reporting_currency") }}' in (select currency from corporate) then 1.0
-            else reporting_rate.conversion_rate
-        end as amount_reporting
-    from opportunities
+        dated.*,
+        dated.amount / source_rate.conversion_rate * reporting_rate.conversion_rate
+            as amount_reporting
+    from dated
     left join org_rates as source_rate
-        on source_rate.currency = opportunities.currency
-        and {{ to_reporting_date('opportunities.created_at') }} >= source_rate.start_date
-        and {{ to_reporting_date('opportunities.created_at') }} < source_rate.next_start_date
+        on source_rate.currency = dated.currency
+        and dated.created_date >= source_rate.start_date
+        and dated.created_date < source_rate.next_start_date
     left join org_rates as reporting_rate
         on reporting_rate.currency = '{{ var("reporting_currency") }}'
-        and {{ to_reporting_date('opportunities.created_at') }} >= reporting_rate.start_date
-        and {{ to_reporting_date('opportunities.created_at') }} < reporting_rate.next_start_date
+        and dated.created_date >= reporting_rate.start_date
+        and dated.created_date < reporting_rate.next_start_date
 
 ),
 {%- endif %}
@@ -102,13 +109,8 @@ conformed as (
         is_won,
 
         -- numerics (opportunity currency, or the reporting currency by the org's own rates)
-        {%- if org_rates %}
-        amount_reporting as amount,
+        {{ 'amount_reporting' if org_rates else 'amount' }} as amount,
         amount as amount_in_currency,
-        {%- else %}
-        amount,
-        amount as amount_in_currency,
-        {%- endif %}
 
         -- timestamps
         created_at,
