@@ -95,7 +95,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
     # dbt's unit tests check the models' SQL on fixed inputs, not the data: they run where the
     # SQL changes (every `dbt build` of the test suite, `make test`), not on each scheduled run,
     # as dbt advises; the data tests (Dagster's asset checks) run on every run
-    with only_environment(subprocess_env(DBT_ENV)):
+    env = subprocess_env(DBT_ENV)
+    # dagster-dbt starts dbt from the partial-parse state in DBT_TARGET_PATH (`target/` unless
+    # set): the state of this set of sources is in its own folder (orchestration/dbt_project.py),
+    # and another set's (other vars) would cost a full parse on every run
+    env.setdefault("DBT_TARGET_PATH", str(dbt_project.target_path))
+    with only_environment(env):
         invocation = dbt.cli(
             ["build", "--exclude-resource-type", "unit_test", "--vars", DBT_VARS_ARG],
             context=context,

@@ -130,3 +130,15 @@ def test_the_scheduled_build_ran_the_data_tests_and_no_unit_test(published):
     unit_tests = re.findall(r"START unit_test (\S+)", published.output)
     assert data_tests, "the run's output shows no data test of dbt"
     assert not unit_tests, f"the scheduled run ran dbt unit tests: {unit_tests[:3]}"
+
+
+def test_dbt_started_from_the_parse_of_its_own_sources(published):
+    """A set of sources other than the default has its own manifest and parse state (its vars
+    differ); the run's dbt starts from that state, not the default set's, which differs in the
+    vars and would make dbt parse the whole project again on every run."""
+    copied = re.search(r"Copying `([^`]+)` to `([^`]+)` to take advantage", published.output)
+    assert copied, "dagster-dbt started dbt without a partial-parse state"
+    run_folder = Path(copied.group(2)).parent
+    log = "".join(p.read_text() for p in run_folder.glob("dbt.log*"))
+    assert "Partial parsing enabled" in log or "Unable to do partial parsing" in log, log[-2000:]
+    assert "config vars, config profile, or config target have changed" not in log
