@@ -6,9 +6,11 @@ from the code under test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -33,22 +35,67 @@ def dbt(
     target: str = "duckdb",
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run dbt on the project against the workdir's warehouse, with its own target folder."""
+    """Run dbt on the project against the workdir's warehouse, with its own target folder.
+
+    dbt runs from ``<workdir>/dbt_run`` with the warehouse path given relative
+    (``warehouse.duckdb``, which the profile reads as ``../warehouse.duckdb`` from where dbt
+    runs), so the profile renders the same in every workdir. dbt's partial parsing state
+    (``partial_parse.msgpack``) therefore carries from one workdir to the next: a workdir's
+    first command starts from the state of an earlier one with the same vars, target and
+    project files, as dagster-dbt starts each run from the project's, and dbt itself checks
+    what changed (a profile rendered with another path would cost a full parse, about 10 s).
+    """
+    run_dir = workdir / "dbt_run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    target_dir = workdir / "dbt_target"
     command = [
         DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(workdir / "dbt_target"), "--log-path", str(workdir / "dbt_logs"),
+        "--target-path", str(target_dir), "--log-path", str(workdir / "dbt_logs"),
         "--target", target,
     ]  # fmt: skip
     if vars:
         command += ["--vars", json.dumps(dict(vars))]
     env = {**os.environ, **warehouse_env(workdir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-           **(extra_env or {})}  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+           "WAREHOUSE_PATH": "warehouse.duckdb", **(extra_env or {})}  # fmt: skip
+    shared = _shared_parse_state(vars, target, env)
+    state = target_dir / PARTIAL_PARSE
+    if not state.exists() and shared.exists():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared, state)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=run_dir)
     if result.returncode != 0:
         raise AssertionError(
             f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
         )
+    if state.exists() and not shared.exists():
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        partial = shared.with_suffix(f".{os.getpid()}")
+        shutil.copyfile(state, partial)
+        partial.replace(shared)  # whole or not at all, for another worker reading it
     return result
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _shared_parse_state(vars: Mapping | None, target: str, env: Mapping[str, str]) -> Path:
+    """Where the parse state of this set of vars, target, project files and the environment the
+    profile and the project read is kept for other workdirs (the project's git-ignored
+    ``target/``)."""
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    stamp = [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(files)]
+    # the profile's variables (its hash is in the state); the project's own (the as-of date of
+    # the record rules) dbt compares itself, file by file
+    read = {
+        k: v
+        for k, v in env.items()
+        if k.startswith(("WAREHOUSE_", "CERTIFIED_", "PG", "DBT_")) and k != "WAREHOUSE_AS_OF"
+    }
+    key = json.dumps([dict(vars or {}), target, read, stamp], sort_keys=True)
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    return DBT_PROJECT_DIR / "target" / "test-parse-state" / digest / PARTIAL_PARSE
 
 
 def read_table(workdir: Path, relation: str) -> list[dict]:
