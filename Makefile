@@ -25,8 +25,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@test -x $(UV) || { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --upgrade >/dev/null; \
 		$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; }
-	# --inexact keeps uv (and pip) in the environment although the lock does not list them
-	$(UV) sync --frozen --inexact --all-groups
+	# --inexact keeps uv (and pip) in the environment although the lock does not list them;
+	# --compile-bytecode writes the packages' .pyc files now: where PYTHONDONTWRITEBYTECODE is
+	# set, Python would otherwise compile dbt, Dagster and dlt from source in every process
+	# (seconds each, for every dbt command, run and check)
+	$(UV) sync --frozen --inexact --all-groups --compile-bytecode
 	@touch $@
 
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)

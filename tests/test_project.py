@@ -72,3 +72,14 @@ def test_dbt_seeds_and_the_ground_truths_rules_state_the_same_defaults():
     defaults = rules.Settings()
     assert float(dbt_var("gross_margin")) == defaults.gross_margin
     assert dbt_var("default_attribution_model") == defaults.default_attribution_model
+
+
+@pytest.mark.parametrize("module", ["dbt.cli.main", "dagster", "dlt", "great_expectations"])
+def test_the_installed_packages_are_compiled(module):
+    """`make setup` compiles the environment's packages to bytecode once (uv's
+    --compile-bytecode): where PYTHONDONTWRITEBYTECODE is set, every process (each dbt command,
+    Dagster run, check) would otherwise compile these packages from source, seconds each."""
+    import importlib.util
+
+    source = importlib.util.find_spec(module).origin
+    assert Path(importlib.util.cache_from_source(source)).is_file(), f"{module} has no .pyc"
