@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from warehouse.settings import dbt_var, metric_settings
+from warehouse.settings import dbt_var, metric_settings, read_yaml
 from warehouse.sources import enabled_sources, registry
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -84,7 +84,7 @@ class Suite:
 
 @cache
 def shared() -> dict[str, Any]:
-    return yaml.safe_load((SUITES_DIR / "_shared.yml").read_text()) or {}
+    return read_yaml(SUITES_DIR / "_shared.yml") or {}
 
 
 def reporting_currency() -> str:
@@ -199,7 +199,7 @@ def _substitute(value: Any, params: dict[str, str], where: str) -> Any:
 def load_suite(path: Path, params: dict[str, str] | None = None) -> Suite:
     params = parameters() if params is None else params
     try:
-        spec = yaml.safe_load(path.read_text())
+        spec = read_yaml(path)
     except yaml.YAMLError as e:
         raise SuiteError(f"{path}: not valid YAML: {e}") from e
     if not isinstance(spec, dict) or "table" not in spec or "expectations" not in spec:

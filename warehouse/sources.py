@@ -25,9 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from warehouse.settings import DBT_PROJECT_DIR, PROJECT_DIR
+from warehouse.settings import DBT_PROJECT_DIR, PROJECT_DIR, read_yaml
 
 REGISTRY_FILE = Path(__file__).with_name("sources.yml")
 DBT_REGISTRY_MACRO = DBT_PROJECT_DIR / "macros" / "generated" / "source_registry.sql"
@@ -78,7 +76,7 @@ class Source:
 
 
 def _load(path: Path) -> dict[str, Source]:
-    raw: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    raw: dict[str, Any] = read_yaml(path) or {}
     out: dict[str, Source] = {}
     for name, entry in raw.items():
         missing = {"title", "kind", "connector", "schedule", "sandbox", "tables"} - set(entry)
