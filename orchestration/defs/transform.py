@@ -93,7 +93,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
     # the enabled sources, as one var per source (the manifest was parsed with the same); dbt
     # sees only its part of the environment (dagster-dbt hands its subprocess os.environ).
     # dbt's unit tests check the models' SQL on fixed inputs, not the data: they run where the
-    # SQL changes (every `dbt build` of the test suite, `make test`), not on each scheduled run,
+    # SQL changes (the test suite, `make test`), not on each scheduled run,
     # as dbt advises; the data tests (Dagster's asset checks) run on every run
     env = subprocess_env(DBT_ENV)
     # dagster-dbt starts dbt from the partial-parse state in DBT_TARGET_PATH (`target/` unless

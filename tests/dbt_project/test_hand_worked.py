@@ -51,7 +51,14 @@ import pytest
 
 from sandbox.world import World
 from tests.support import raw_tables
-from tests.support.pipeline import DBT_PROJECT_DIR, assert_rows_equal, dbt, load_world, read_table
+from tests.support.pipeline import (
+    DBT_PROJECT_DIR,
+    WITHOUT_UNIT_TESTS,
+    assert_rows_equal,
+    dbt,
+    load_world,
+    read_table,
+)
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "hand_worked" / "raw_tables.json"
 LOAD_ID = "1741600000.000000"  # one dlt load, as a load of 2025-03-10 would be numbered
@@ -79,7 +86,7 @@ def hand_worked(tmp_path_factory) -> Path:
     """The hand-worked raw tables built by `dbt build` with the project's default vars."""
     workdir = tmp_path_factory.mktemp("hand-worked")
     write_raw_tables(workdir / "warehouse.duckdb")
-    dbt(workdir, "build")
+    dbt(workdir, "build", *WITHOUT_UNIT_TESTS)
     return workdir
 
 

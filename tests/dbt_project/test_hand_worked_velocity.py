@@ -37,7 +37,7 @@ import pytest
 
 from tests.dbt_project.test_hand_worked import LOAD_ID, fixture_tables, write_raw_tables
 from tests.support import raw_tables
-from tests.support.pipeline import assert_rows_equal, dbt
+from tests.support.pipeline import WITHOUT_UNIT_TESTS, assert_rows_equal, dbt
 from tests.support.pipeline import read_table as read_duckdb
 
 FEBRUARY, MARCH = date(2025, 2, 1), date(2025, 3, 1)
@@ -124,7 +124,7 @@ def built(request, tmp_path_factory):
     vars = {"gross_margin": GROSS_MARGIN}
     if target == "duckdb":
         write_raw_tables(workdir / "warehouse.duckdb", velocity_world())
-        dbt(workdir, "build", vars=vars)
+        dbt(workdir, "build", *WITHOUT_UNIT_TESTS, vars=vars)
         yield lambda relation: read_duckdb(workdir, relation)
         return
     from tests.support.postgres import postgres_for_test
@@ -132,7 +132,8 @@ def built(request, tmp_path_factory):
 
     with postgres_for_test("the hand-worked velocity world") as settings:
         write_postgres_tables(settings, velocity_world())
-        dbt(workdir, "build", vars=vars, target="postgres", extra_env=settings.env())
+        dbt(workdir, "build", *WITHOUT_UNIT_TESTS, vars=vars, target="postgres",
+            extra_env=settings.env())  # fmt: skip
         yield lambda relation: read_postgres(settings, relation)
 
 

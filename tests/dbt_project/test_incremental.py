@@ -26,7 +26,14 @@ import pytest
 
 from sandbox.truth import TABLES, compute_truth
 from sandbox.world import World
-from tests.support.pipeline import assert_rows_equal, dbt, environment, load_world, read_table
+from tests.support.pipeline import (
+    WITHOUT_UNIT_TESTS,
+    assert_rows_equal,
+    dbt,
+    environment,
+    load_world,
+    read_table,
+)
 from tests.support.postgres import postgres_for_test
 from tests.support.postgres import read_table as read_postgres_table
 from warehouse.sources import dbt_vars
@@ -40,7 +47,7 @@ EARLIER = date(2025, 7, 1)
 #: the same organisation through each CRM
 CRMS = ("hubspot", "salesforce")
 #: the data tests run on the incremental build; the other builds only set up the comparison
-SKIP_DATA_TESTS = ("--exclude", "test_type:data")
+SKIP_DATA_TESTS = ("--exclude", "test_type:data", *WITHOUT_UNIT_TESTS)
 
 #: the incremental models and the columns that identify one row
 INCREMENTAL_MODELS = {
@@ -86,7 +93,7 @@ def builds(request, tmp_path_factory):
     dbt(incremental, "build", *SKIP_DATA_TESTS, vars=variables)
     before = {m: _table_state(incremental, m) for m in (*INCREMENTAL_MODELS, *CLOSING_TABLES)}
     load_world(world, incremental)
-    dbt(incremental, "build", vars=variables)
+    dbt(incremental, "build", *WITHOUT_UNIT_TESTS, vars=variables)
     after = {m: _table_state(incremental, m) for m in (*INCREMENTAL_MODELS, *CLOSING_TABLES)}
     run_results = json.loads((incremental / "dbt_target" / "run_results.json").read_text())
     refreshed = tmp_path_factory.mktemp(f"full_refresh-{request.param}")
@@ -224,7 +231,9 @@ def postgres_builds(tmp_path_factory):
         for state in (replace(world, as_of=EARLIER), world):
             with environment({**settings.env(), "WAREHOUSE_TARGET": "postgres"}):
                 load_world(state, workdir)
-            result = dbt(workdir, "build", target="postgres", extra_env=settings.env())
+            result = dbt(
+                workdir, "build", *WITHOUT_UNIT_TESTS, target="postgres", extra_env=settings.env()
+            )
         yield settings, result.stdout
 
 

@@ -15,7 +15,7 @@ from sandbox.truth import TABLES, Settings, compute_truth, iter_truth
 from sandbox.truth_attribution import MODELS
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
-from tests.support.pipeline import assert_rows_equal, dbt, read_table
+from tests.support.pipeline import WITHOUT_UNIT_TESTS, assert_rows_equal, dbt, read_table
 from warehouse.sources import registry
 
 PIPELINE_TABLES = (
@@ -133,6 +133,7 @@ def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
     dbt(
         tmp_path,
         "build",
+        *WITHOUT_UNIT_TESTS,
         vars={
             "reporting_currency": settings.reporting_currency,
             "reporting_timezone": settings.reporting_timezone,

@@ -22,7 +22,7 @@ import pytest
 from sandbox.apis._salesforce_records import opportunity_id
 from sandbox.world import REPORTING_CURRENCY
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS
-from tests.support.pipeline import dbt
+from tests.support.pipeline import WITHOUT_UNIT_TESTS, dbt
 from warehouse.sources import dbt_vars
 
 SALESFORCE_WORLD = next(w for w in KNOWN_ANSWER_WORLDS if w.get("crm") == "salesforce")
@@ -52,7 +52,7 @@ def rebuilt(built_warehouse, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("org-rates")
     shutil.copyfile(built.workdir / "warehouse.duckdb", workdir / "warehouse.duckdb")
     variables = {**dbt_vars(list(built.world.system_names)), **OPTION}
-    dbt(workdir, "build", "--select", MODELS, vars=variables)
+    dbt(workdir, "build", *WITHOUT_UNIT_TESTS, "--select", MODELS, vars=variables)
     return built.world, workdir, variables
 
 
@@ -91,5 +91,5 @@ def test_an_amount_without_an_org_rate_fails_the_build(rebuilt, tmp_path):
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         con.execute("delete from raw_salesforce.dated_conversion_rates where iso_code = 'EUR'")
     with pytest.raises(AssertionError) as failed:
-        dbt(tmp_path, "build", "--select", MODELS, vars=variables)
+        dbt(tmp_path, "build", *WITHOUT_UNIT_TESTS, "--select", MODELS, vars=variables)
     assert "not_null_stg_salesforce__opportunities_amount" in str(failed.value)

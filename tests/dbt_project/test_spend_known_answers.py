@@ -16,7 +16,7 @@ from sandbox.truth import TABLES, FxTable
 from sandbox.world import FxRate
 from tests.dbt_project.worlds import KNOWN_ANSWER_WORLDS as WORLDS
 from tests.dbt_project.worlds import world_id
-from tests.support.pipeline import assert_rows_equal, dbt
+from tests.support.pipeline import WITHOUT_UNIT_TESTS, assert_rows_equal, dbt
 
 SPEND_TABLES = ("spend_daily", "budget_vs_actual_monthly")
 REPORTING_CURRENCY = "USD"
@@ -100,5 +100,5 @@ def test_a_missing_fx_rate_fails_the_build(built_warehouse, tmp_path):
             "delete from raw_fx.rates where currency = 'GBP' and date <= ?", [first_gbp_day]
         )
     with pytest.raises(AssertionError) as failure:
-        dbt(tmp_path, "build", "--select", "+int_ad_spend_converted")
+        dbt(tmp_path, "build", *WITHOUT_UNIT_TESTS, "--select", "+int_ad_spend_converted")
     assert "ad_spend_without_fx_rate" in str(failure.value)

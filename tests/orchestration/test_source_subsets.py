@@ -124,7 +124,7 @@ def test_certified_table_equals_the_ground_truth(published, table):
 
 
 def test_the_scheduled_build_ran_the_data_tests_and_no_unit_test(published):
-    """dbt's unit tests check SQL on fixed inputs (they run in every dbt build of this suite);
+    """dbt's unit tests check SQL on fixed inputs (the builds of tests/conftest.py run them);
     a scheduled run builds the models and runs the data tests only."""
     data_tests = re.findall(r"START test (\w+)", published.output)
     unit_tests = re.findall(r"START unit_test (\S+)", published.output)
