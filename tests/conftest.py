@@ -29,7 +29,7 @@ import pytest
 
 from sandbox.truth import Truth, compute_truth
 from sandbox.world import World
-from tests.support.pipeline import dbt, load_world, read_table
+from tests.support.pipeline import PARSE_STATES, dbt, load_world, read_table
 from warehouse.sources import dbt_vars
 
 #: the slowest test files first (setup and call times of a CI run, 2 workers): xdist hands each
@@ -53,6 +53,13 @@ SLOWEST_FIRST = (
     "tests/dbt_project/test_hand_worked_velocity.py",
     "tests/dbt_project/test_hand_worked.py",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the dbt parse states the workdirs share (tests/support/pipeline.py) are this session's: the
+    # controlling process empties the folder before any worker starts, so it never grows
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(PARSE_STATES, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -88,6 +88,8 @@ def dbt(
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
+#: the parse states shared by this test session's workdirs (emptied when a session starts)
+PARSE_STATES = DBT_PROJECT_DIR / "target" / "test-parse-state"
 
 
 def _shared_parse_state(vars: Mapping | None, target: str, env: Mapping[str, str]) -> Path:
@@ -107,7 +109,7 @@ def _shared_parse_state(vars: Mapping | None, target: str, env: Mapping[str, str
     }
     key = json.dumps([dict(vars or {}), target, read, stamp], sort_keys=True)
     digest = hashlib.sha1(key.encode()).hexdigest()[:16]
-    return DBT_PROJECT_DIR / "target" / "test-parse-state" / digest / PARTIAL_PARSE
+    return PARSE_STATES / digest / PARTIAL_PARSE
 
 
 def read_table(workdir: Path, relation: str) -> list[dict]:
