@@ -18,6 +18,8 @@ finished manifest instead of parsing into the same folder at the same time.
 import fcntl
 import hashlib
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +77,28 @@ def prepare_manifest(manifest: Path, parse: Callable[[], None]) -> bool:
             return False
         parse()
         return True
+
+
+#: how many of dbt's run folders (``dbt_models-<run>/`` under the target path) are kept
+#: (``DBT_RUN_FOLDERS_KEPT``)
+DEFAULT_RUN_FOLDERS_KEPT = 30
+
+
+def run_folders_kept() -> int:
+    """``DBT_RUN_FOLDERS_KEPT``: the newest run folders kept (at least 1). dagster-dbt gives
+    each run's dbt a folder of its own (compiled SQL, logs, artifacts, some 25 MB at the demo's
+    size); without a bound a daily schedule fills the disk."""
+    return max(1, int(os.environ.get("DBT_RUN_FOLDERS_KEPT") or DEFAULT_RUN_FOLDERS_KEPT))
+
+
+def prune_run_folders(target: Path, keep: int) -> int:
+    """Delete all but the `keep` newest ``dbt_models-*`` folders directly under `target` (newest
+    by modification time); how many were deleted."""
+    folders = [p for p in target.glob("dbt_models-*") if p.is_dir()]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return len(folders[keep:])
 
 
 def _parse() -> None:

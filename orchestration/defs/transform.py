@@ -27,7 +27,13 @@ from dagster_dbt import (
 )
 
 from ingestion.destination import explain_warehouse_message
-from orchestration.dbt_project import DBT_EXECUTABLE, DBT_VARS_ARG, dbt_project
+from orchestration.dbt_project import (
+    DBT_EXECUTABLE,
+    DBT_VARS_ARG,
+    dbt_project,
+    prune_run_folders,
+    run_folders_kept,
+)
 from orchestration.warehouse_lock import WAREHOUSE_POOL
 from warehouse.settings import DBT_ENV, only_environment, subprocess_env
 
@@ -107,6 +113,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: WarehouseDbtCli):
             raise_on_error=False,
         )
     yield from invocation.stream()
+    # the run folders of earlier runs beyond DBT_RUN_FOLDERS_KEPT, this one kept (the newest)
+    prune_run_folders(invocation.target_path.parent, run_folders_kept())
     if not invocation.is_successful():
         _fail(context.run.run_id, invocation)
 
