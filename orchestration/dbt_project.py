@@ -26,6 +26,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from warehouse.settings import dbt_project_files
 from warehouse.sources import dbt_vars, default_sources
 
 #: the dbt project beside this package (a copy of the repository finds its own)
@@ -60,10 +61,7 @@ def _manifest_is_stale(manifest: Path) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
-        files.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
-    return any(p.stat().st_mtime > built for p in files)
+    return any(p.stat().st_mtime > built for p in dbt_project_files())
 
 
 def prepare_manifest(manifest: Path, parse: Callable[[], None]) -> bool:

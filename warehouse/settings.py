@@ -50,6 +50,15 @@ def read_yaml(path: Path) -> Any:
     return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def dbt_project_files() -> list[Path]:
+    """The files a dbt parse reads from the project: ``dbt_project.yml`` and everything under
+    models/, macros/, seeds/ and tests/ (what makes a parsed manifest stale)."""
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        files.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
+    return files
+
+
 def project_path(setting: str, default: Path) -> Path:
     """A path setting, read at call time. A relative path is taken from the project folder,
     whatever the current folder of the reader, so it names the same file for every tool (dlt,

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from sandbox.loading import environment, load_sources, load_world, warehouse_env
+from warehouse.settings import dbt_project_files
 
 __all__ = [
     "environment",
@@ -96,10 +97,8 @@ def _shared_parse_state(vars: Mapping | None, target: str, env: Mapping[str, str
     """Where the parse state of this set of vars, target, project files and the environment the
     profile and the project read is kept for other workdirs (the project's git-ignored
     ``target/``)."""
-    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "tests"):
-        files.extend(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file())
-    stamp = [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(files)]
+    files = sorted(dbt_project_files())
+    stamp = [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files]
     # the profile's variables (its hash is in the state); the project's own (the as-of date of
     # the record rules) dbt compares itself, file by file
     read = {
