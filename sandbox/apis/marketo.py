@@ -121,6 +121,12 @@ MAX_BATCH = 300
 MAX_FILTER_VALUES = 300
 #: before any activity of any world
 DAWN = datetime(1970, 1, 1, tzinfo=UTC)
+#: the leads active in this many days before the world's now are kept generated in the world
+#: index: a daily run's scans (since the day before), its lead lookups and its new leads'
+#: history read only those, so they cost the day's leads, not a regeneration of their
+#: companies on every pass (the world's cache of generated companies is smaller than a day's
+#: companies at 100,000 people, and each pass walks them in the same order)
+RECENT_DAYS = 3
 #: activities.json's ``leadIds`` takes at most 30 ids (Marketo's limit)
 MAX_ACTIVITY_LEAD_IDS = 30
 MAX_EXPORT_DAYS = 31
@@ -602,33 +608,44 @@ def scan_activities(
     limit: int,
     duplicate: bool,
     lead_ids=None,
-    latest: list[tuple[int, int, datetime]] | None = None,
+    index: dict | None = None,
 ):
     """Yield (Act, Cursor after it) from ``cursor`` on, up to ``limit`` accepted activities.
 
     ``accept(act)`` filters (e.g. by type). When ``duplicate``, the activity the cursor points
     at is yielded again first (the duplicate-across-pages fault). ``lead_ids`` (the ``leadIds``
     parameter) reads only those leads, from an index as Marketo does, not by a scan of every
-    lead active since ``since``. ``latest`` (the index's ``(company, person index, latest
-    activity)`` of every lead, in lead order) skips the leads with nothing at or after
-    ``since`` without generating their companies, so a scan of the last day costs the day's
-    leads, not the world.
+    lead active since ``since``. ``index`` (the world index, ``_world_index``) skips the leads
+    with nothing at or after ``since`` without generating their companies, and a scan since
+    the index's ``recent_since`` (a daily run's) reads only the recent leads it keeps generated,
+    so a scan of the last day costs the day's leads, neither the world nor its companies.
     """
     now = world.now
     since = datetime.fromtimestamp(cursor.since, tz=UTC)
     count = world.company_count()
     served = 0
+    recent_people: dict[int, Person] = index["recent_people"] if index else {}
+
+    def person(idx: int) -> Person:
+        p = recent_people.get(idx)
+        return p if p is not None else world.person(idx)
+
     if duplicate and cursor.idx >= 0 and cursor.pos >= 0:
-        acts = person_activities(world, world.person(cursor.idx), since, now)
+        acts = person_activities(world, person(cursor.idx), since, now)
         if cursor.pos < len(acts):
             yield acts[cursor.pos], cursor
     if lead_ids is not None:
         total = int(world.company_offsets[-1])
-        people = (world.person(i - 1) for i in sorted(lead_ids) if 0 < i <= total)
+        people = (person(i - 1) for i in sorted(lead_ids) if 0 < i <= total)
         leads = ((world.company_of_person(p.idx), p) for p in people if p.marketo_id in lead_ids)
-    elif latest is not None:
+    elif index is not None and since >= index["recent_since"]:
+        recent = index["recent"]
+        start = bisect.bisect_left(recent, (cursor.k, cursor.idx))
+        leads = ((k, recent_people[idx]) for k, idx, last in recent[start:] if last >= since)
+    elif index is not None:
+        latest = index["latest"]
         start = bisect.bisect_left(latest, (cursor.k, cursor.idx))
-        leads = ((k, world.person(idx)) for k, idx, last in latest[start:] if last >= since)
+        leads = ((k, person(idx)) for k, idx, last in latest[start:] if last >= since)
     else:
         leads = ((k, p) for k in range(cursor.k, count) for p in world.bundle(k).people)
     for k, p in leads:
@@ -753,11 +770,11 @@ def routes(ctx) -> list[BaseRoute]:
         limit = int(batch)
         state = {"last": cursor, "served": 0}
         duplicate = ctx.faults.duplicate_across_pages
-        latest = _world_index(ctx, world)["latest"]
+        index = _world_index(ctx, world)
 
         def items():
             for act, after in scan_activities(
-                world, cursor, accept, limit, duplicate, lead_ids, latest
+                world, cursor, accept, limit, duplicate, lead_ids, index
             ):
                 state["last"] = after
                 if after != cursor or not duplicate:
@@ -835,8 +852,9 @@ def routes(ctx) -> list[BaseRoute]:
         if len(values) > MAX_FILTER_VALUES:
             return _err("1003", f"Too many filterValues, at most {MAX_FILTER_VALUES}")
         found: list[Person] = []
+        recent_people = _world_index(ctx, world)["recent_people"]
         for v in values:
-            p = _lookup(world, filter_type, v)
+            p = _lookup(world, filter_type, v, recent_people)
             if p is not None and lead_visible(p, now) and p not in found:
                 found.append(p)
         found.sort(key=lambda p: p.marketo_id)
@@ -1044,7 +1062,10 @@ def _public(job: dict) -> dict:
     return {k: v for k, v in job.items() if not k.startswith("_")}
 
 
-def _lookup(world: World, filter_type: str, value: str) -> Person | None:
+def _lookup(
+    world: World, filter_type: str, value: str, recent_people: dict[int, Person]
+) -> Person | None:
+    """The person a lead lookup's value names (``recent_people`` first: already generated)."""
     try:
         if filter_type == "id":
             idx = int(value) - 1
@@ -1055,7 +1076,7 @@ def _lookup(world: World, filter_type: str, value: str) -> Person | None:
         return None
     if idx < 0 or idx >= int(world.company_offsets[-1]) - 1:
         return None
-    p = world.person(idx)
+    p = recent_people.get(idx) or world.person(idx)
     if filter_type == "email" and (p.marketo_email or "") != value.strip().lower():
         return None
     return p
@@ -1068,7 +1089,9 @@ def _world_index(ctx, world: World) -> dict:
     export of a date window reads only the leads in it. ``members``: per program, the (company,
     person index, member record) of every lead with a visible touch in it, in lead order.
     ``latest``: (company, person index, latest visible activity) of every lead with one, in lead
-    order, so an activity scan skips the leads with nothing since its start. A scan
+    order, so an activity scan skips the leads with nothing since its start; ``recent``: the
+    entries of ``latest`` at or after ``recent_since`` (``RECENT_DAYS`` before now), whose
+    people ``recent_people`` (person index -> Person) keeps generated. A scan
     of a large world inside a request would outlast a client's read timeout, and reading the
     records from the world would regenerate every company once per program (the world keeps a
     bounded cache of generated companies). Built once per world state; ``warm_up`` builds it
@@ -1086,6 +1109,9 @@ def _world_index(ctx, world: World) -> dict:
             leads: list[tuple[datetime, datetime, dict]] = []
             members: dict[int, list[tuple[int, int, dict]]] = {}
             latest: list[tuple[int, int, datetime]] = []
+            recent_since = now - timedelta(days=RECENT_DAYS)
+            recent: list[tuple[int, int, datetime]] = []
+            recent_people: dict[int, Person] = {}
             for k in range(world.company_count()):
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
@@ -1097,11 +1123,21 @@ def _world_index(ctx, world: World) -> dict:
                     acts = person_activities(world, p, DAWN, now)
                     if acts:
                         latest.append((k, p.idx, acts[-1].at))
+                        if acts[-1].at >= recent_since:
+                            recent.append((k, p.idx, acts[-1].at))
+                            recent_people[p.idx] = p
                     touched = {t.program_id for t in p.touches if t.program_id and t.at < now}
                     for program_id in sorted(touched):
                         member = member_record(world, programs[program_id], p)
                         members.setdefault(program_id, []).append((k, p.idx, member))
-            index = {"leads": leads, "members": members, "latest": latest}
+            index = {
+                "leads": leads,
+                "members": members,
+                "latest": latest,
+                "recent_since": recent_since,
+                "recent": recent,
+                "recent_people": recent_people,
+            }
             ctx.state[key] = index
     return index
 
