@@ -9,6 +9,8 @@ loader's peak memory is its own; both peaks are reported.
 reports that run's rows (per table) and time beside the full load's, with their ratio;
 ``--sources marketo`` loads only the sources named; ``--crm salesforce`` serves the world with
 Salesforce as its CRM (``--crm salesforce --sources salesforce``: the Salesforce figures).
+It prints a markdown table of the figures; ``--write FILE`` also writes it there, under the
+command that made it (``benchmarks/LOAD_RESULTS.md`` is committed that way).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -109,6 +112,33 @@ def bench(
     return {"step": "load", "scale": scale, **result}
 
 
+def table(results: list[dict]) -> str:
+    """The results as a markdown table: a row per size and source, the daily load beside the
+    full one when there is one."""
+    daily = any(r.get("daily") for r in results)
+    head = "| people | source | rows | seconds | rows/s |"
+    rule = "|---:|---|---:|---:|---:|"
+    if daily:
+        head += " daily rows | daily s | daily / full (s) |"
+        rule += "---:|---:|---:|"
+    lines = [head + " loader peak MB | sandbox peak MB |", rule + "---:|---:|"]
+    for r in results:
+        for name, full in r["per_source"].items():
+            line = (
+                f"| {r['scale']:,} | {name} | {full['rows']:,} | {full['seconds']:.1f} | "
+                f"{full['rows_per_s']:,} |"
+            )
+            if daily:
+                day = r.get("daily", {}).get(name)
+                line += (
+                    f" {day['rows']:,} | {day['seconds']:.1f} | {day['seconds_vs_full']:.3f} |"
+                    if day
+                    else " | | |"
+                )
+            lines.append(f"{line} {r['loader_peak_rss_mb']:,} | {r['server_peak_rss_mb']:,} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="10000,100000,1000000")
@@ -116,6 +146,7 @@ def main() -> None:
     parser.add_argument("--sources", help="comma-separated sources (default: the world's)")
     parser.add_argument("--daily", type=int, default=0, help="then advance N days, load again")
     parser.add_argument("--crm", default=None, help="the world's CRM: hubspot or salesforce")
+    parser.add_argument("--write", type=Path, help="also write the table to this markdown file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -129,6 +160,15 @@ def main() -> None:
         print(json.dumps(result), flush=True)
         results.append(result)
     print(f"written to {write_results('load', results).relative_to(ROOT)}")
+    text = table(results)
+    print(text)
+    if args.write:
+        command = " ".join(["python benchmarks/load_bench.py", *sys.argv[1:]])
+        args.write.write_text(
+            "# Load throughput\n\n"
+            f"`{command}`, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, the simulator "
+            "in its own process, one run per size (written by the benchmark).\n\n" + text + "\n"
+        )
 
 
 if __name__ == "__main__":
