@@ -627,8 +627,7 @@ def scan_activities(
     recent_people: dict[int, Person] = index["recent_people"] if index else {}
 
     def person(idx: int) -> Person:
-        p = recent_people.get(idx)
-        return p if p is not None else world.person(idx)
+        return _kept_or_generated(world, recent_people, idx)
 
     if duplicate and cursor.idx >= 0 and cursor.pos >= 0:
         acts = person_activities(world, person(cursor.idx), since, now)
@@ -1062,6 +1061,12 @@ def _public(job: dict) -> dict:
     return {k: v for k, v in job.items() if not k.startswith("_")}
 
 
+def _kept_or_generated(world: World, recent_people: dict[int, Person], idx: int) -> Person:
+    """The person of index `idx`: the one the world index keeps generated, else generated."""
+    p = recent_people.get(idx)
+    return p if p is not None else world.person(idx)
+
+
 def _lookup(
     world: World, filter_type: str, value: str, recent_people: dict[int, Person]
 ) -> Person | None:
@@ -1076,7 +1081,7 @@ def _lookup(
         return None
     if idx < 0 or idx >= int(world.company_offsets[-1]) - 1:
         return None
-    p = recent_people.get(idx) or world.person(idx)
+    p = _kept_or_generated(world, recent_people, idx)
     if filter_type == "email" and (p.marketo_email or "") != value.strip().lower():
         return None
     return p
