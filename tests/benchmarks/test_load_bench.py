@@ -1,4 +1,4 @@
-"""The benchmarks' tables say what was measured: hand-made results, rows read off by hand."""
+"""The load benchmark's table says what was measured: hand-made results, rows read off by hand."""
 
 from __future__ import annotations
 
