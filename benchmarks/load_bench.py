@@ -10,7 +10,8 @@ reports that run's rows (per table) and time beside the full load's, with their 
 ``--sources marketo`` loads only the sources named; ``--crm salesforce`` serves the world with
 Salesforce as its CRM (``--crm salesforce --sources salesforce``: the Salesforce figures).
 It prints a markdown table of the figures; ``--write FILE`` also writes it there, under the
-command that made it (``benchmarks/LOAD_RESULTS.md`` is committed that way).
+command that made it, for a table to commit (``benchmarks/LOAD_RESULTS.md`` is still an
+earlier copy by hand).
 """
 
 from __future__ import annotations
