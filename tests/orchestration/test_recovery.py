@@ -10,11 +10,13 @@ the world, as a clean run does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -31,18 +33,20 @@ SELECTION = 'not key:"raw/*" and not group:"reports"'
 POOL = "duckdb_warehouse"
 
 
-def _wait_for_dbt(instance_home, process: subprocess.Popen, timeout: float = 300) -> str:
+def _wait_for_dbt(
+    instance: dg.DagsterInstance, process: subprocess.Popen, stderr: Path, timeout: float = 300
+) -> str:
     """The run id, once the run's dbt step has started and dbt has been at work a moment."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the run ended before dbt started"
-        if (instance_home / "dagster.yaml").exists():
-            instance = dg.DagsterInstance.from_config(str(instance_home))
-            for run in instance.get_runs():
-                steps = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
-                if any(e.step_key == "dbt_models" for e in steps):
-                    time.sleep(4)  # dbt is building models now
-                    return run.run_id
+        if process.poll() is not None:
+            tail = stderr.read_text()[-3000:]
+            pytest.fail(f"the run ended before dbt started; the CLI's stderr ends:\n{tail}")
+        for run in instance.get_runs():
+            steps = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+            if any(e.step_key == "dbt_models" for e in steps):
+                time.sleep(4)  # dbt is building models now
+                return run.run_id
         time.sleep(0.5)
     pytest.fail("dbt never started")
 
@@ -54,20 +58,27 @@ def test_a_run_killed_mid_dbt_does_not_block_the_next(tmp_path):
         "QUALITY_DOCS_DIR": str(tmp_path / "quality_docs"),
         "WAREHOUSE_AS_OF": WORLD.now.isoformat(),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
-         "orchestration.definitions", "--select", SELECTION],
-        cwd=ROOT, env=scratch_env(tmp_path, env), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    cli_env = scratch_env(tmp_path, env)
     home = tmp_path / "dagster_home"
+    # the instance's storage is created here, before the CLI starts: the test reads it while
+    # the run goes on, and two processes creating the same SQLite tables at once can fail
+    instance = dg.DagsterInstance.from_config(str(home))
+    stderr = tmp_path / "cli.stderr"
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+             "orchestration.definitions", "--select", SELECTION],
+            cwd=ROOT, env=cli_env, stdout=subprocess.DEVNULL, stderr=err,
+            start_new_session=True,
+        )  # fmt: skip
     try:
-        run_id = _wait_for_dbt(home, process)
+        run_id = _wait_for_dbt(instance, process, stderr)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)  # the CLI and dbt with it, as a lost machine
+        # the CLI and dbt with it, as a lost machine (nothing left of a run that ended itself)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
-    instance = dg.DagsterInstance.from_config(str(home))
     assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
     holders = instance.event_log_storage.get_concurrency_info(POOL).active_run_ids
     assert holders == {run_id}, "the killed run holds the warehouse"
