@@ -4,10 +4,14 @@ Asset keys read like the warehouse: ``raw/<source>/<table>``, grouped by source.
 of the transform layer point at the same keys, so lineage runs unbroken from each API to the
 certified tables.
 
-A dlt source resolves its configuration (base URL, credentials) when it is called. The
-definitions must load on a machine with no credentials at all (CI, a new analytics engineer's
-laptop), so the source used to *describe* the assets is built with placeholders, and the source
-that *runs* is built inside the run.
+The assets are described from the registry (``warehouse/sources.yml``: each source's tables),
+not from the dlt source: a dlt source resolves its configuration (base URL, credentials) and
+builds its HTTP clients when it is called, which every process that loads the definitions would
+pay for (a code server, each run, each test), and the definitions must load on a machine with no
+credentials at all (CI, a new analytics engineer's laptop). The source that *runs* is built
+inside the run; ``tests/warehouse/test_registry.py`` holds the registry's tables to the
+resources the connector lands, and the run maps each resource to its key with the same
+translator.
 
 Only the enabled sources (``warehouse.sources``: ``SOURCES__<NAME>__ENABLED``, enabled unless
 set false) have assets. A source that is enabled but not configured fails its step at once with
@@ -21,7 +25,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import dlt
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
@@ -32,15 +36,14 @@ from warehouse.sources import Source, enabled_sources, source
 
 log = logging.getLogger(__name__)
 
-_PLACEHOLDER = "<resolved-at-run-time>"
-
 
 def raw_asset_key(source: str, table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", source, table])
 
 
 class RawTranslator(DagsterDltTranslator):
-    """``raw/<source>/<table>``, grouped by source, described by the resource's docstring."""
+    """``raw/<source>/<table>``, grouped by source: how the run names the asset each resource
+    of the source it loads materializes (the same keys as :func:`raw_specs`)."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         default = super().get_asset_spec(data)
@@ -54,16 +57,23 @@ class RawTranslator(DagsterDltTranslator):
         )
 
 
-def describe_source(name: str) -> dlt.sources.DltSource:
-    """The source with placeholders for every setting that is not configured here."""
-    make = source(name).dlt_source()
-    overrides: dict[str, str] = {}
-    for _ in range(10):
-        try:
-            return make(**overrides)
-        except ConfigFieldMissingException as missing:
-            overrides.update({field: _PLACEHOLDER for field in missing.fields})
-    raise RuntimeError(f"{name}: could not describe the source without its settings")
+TRANSLATOR = RawTranslator()
+
+
+def raw_specs(src: Source) -> list[dg.AssetSpec]:
+    """One asset for each table the source lands, keyed and grouped as :class:`RawTranslator`
+    keys the resource that loads it."""
+    target = warehouse_target()
+    return [
+        dg.AssetSpec(
+            key=raw_asset_key(src.name, table),
+            group_name=src.group,
+            kinds={"dlt", target},
+            description=f"{src.title} {table}, loaded by dlt into {src.dataset}.{table}.",
+            metadata={"dagster/table_name": table},
+        )
+        for table in src.tables
+    ]
 
 
 def uses_sandbox(name: str) -> bool:
@@ -72,14 +82,12 @@ def uses_sandbox(name: str) -> bool:
 
 
 def _build_assets(name: str) -> dg.AssetsDefinition:
-    @dlt_assets(
-        dlt_source=describe_source(name),
-        # no pipeline is built to define the assets (``dlt.pipeline`` reads its state from disk
-        # and resolves the destination's credentials, on every load of the definitions): the
-        # translator names keys and kinds itself, and the run builds its pipeline below
-        dlt_pipeline=None,
+    # neither a dlt source nor a pipeline is built to define the assets (the source resolves
+    # its settings, ``dlt.pipeline`` reads its state from disk): the run builds both below
+    @dg.multi_asset(
+        specs=raw_specs(source(name)),
         name=f"load_{name}",
-        dagster_dlt_translator=RawTranslator(),  # decides keys and the group
+        can_subset=True,  # a selection of tables loads only their resources
         pool=WAREHOUSE_POOL,
     )
     def _load(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator:
@@ -88,7 +96,12 @@ def _build_assets(name: str) -> dg.AssetsDefinition:
         try:
             configured = configured_source(source(name))
             load = pipeline(name)
-            for result in dlt.run(context=context, dlt_source=configured, dlt_pipeline=load):
+            for result in dlt.run(
+                context=context,
+                dlt_source=configured,
+                dlt_pipeline=load,
+                dagster_dlt_translator=TRANSLATOR,
+            ):
                 yield with_load_metadata(result, load)
         except GeneratorExit:  # the consumer stopped reading: not a failure of the load
             raise
