@@ -94,6 +94,7 @@ import secrets
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
@@ -661,6 +662,38 @@ def scan_activities(
             yield acts[i], Cursor(cursor.since, k, p.idx, i)
 
 
+#: one thread prepares the next page of every scan: Marketo's servers work while their client
+#: processes the last page, and a simulator that only worked between requests would set the
+#: pace of a first load, not the loader (the scan generates companies the world cannot keep)
+_PREPARER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marketo-next-page")
+
+
+def _prepare(ctx, world: World, cursor: Cursor, page_key: tuple, accept, index: dict) -> None:
+    """Scan the page after ``cursor`` in the background: the request for it takes the scanned
+    activities (:func:`_take_prepared`) instead of scanning. The page is the same as a scan in
+    the request would make: the same world, cursor, selection and size, and no fault that
+    changes a scan (the duplicate across pages is never prepared)."""
+    limit = page_key[1]
+
+    def scan() -> tuple[World, list]:
+        return world, list(scan_activities(world, cursor, accept, limit, False, None, index))
+
+    ctx.state[("marketo_next_page", cursor.encode(), page_key)] = _PREPARER.submit(scan)
+
+
+def _take_prepared(ctx, world: World, cursor: Cursor, page_key: tuple) -> list | None:
+    """The activities prepared for this page, waiting for them if still being scanned; none
+    when nothing was prepared for it in this world (a request on a new world scans)."""
+    pending: Future | None = ctx.state.pop(("marketo_next_page", cursor.encode(), page_key), None)
+    if pending is None:
+        return None
+    try:
+        prepared_world, acts = pending.result()
+    except Exception:  # noqa: BLE001 - the request scans again and meets the error itself
+        return None
+    return acts if prepared_world is world else None
+
+
 # --- routes --------------------------------------------------------------------------------
 
 
@@ -757,7 +790,7 @@ def routes(ctx) -> list[BaseRoute]:
             return _err("1003", f"Invalid sinceDatetime '{raw}'")
         return JSONResponse(ok({"nextPageToken": Cursor.start(ctx.world, since).encode()}))
 
-    def _activity_page(request: Request, accept, serialize, lead_ids=None):
+    def _activity_page(request: Request, accept, serialize, lead_ids=None, selection=()):
         world: World = ctx.world
         try:
             cursor = Cursor.decode(request.query_params.get("nextPageToken", ""))
@@ -770,11 +803,20 @@ def routes(ctx) -> list[BaseRoute]:
         state = {"last": cursor, "served": 0}
         duplicate = ctx.faults.duplicate_across_pages
         index = _world_index(ctx, world)
+        # a scan of the whole history (a first load), not a day's nor a few leads': its next
+        # page is prepared while the client reads this one
+        prepares = lead_ids is None and not duplicate
+        prepares = prepares and datetime.fromtimestamp(cursor.since, UTC) < index["recent_since"]
+        page_key = (selection, limit)
+        prepared = _take_prepared(ctx, world, cursor, page_key) if prepares else None
 
         def items():
-            for act, after in scan_activities(
-                world, cursor, accept, limit, duplicate, lead_ids, index
-            ):
+            scanned = (
+                prepared
+                if prepared is not None
+                else scan_activities(world, cursor, accept, limit, duplicate, lead_ids, index)
+            )
+            for act, after in scanned:
                 state["last"] = after
                 if after != cursor or not duplicate:
                     state["served"] += 1
@@ -787,6 +829,8 @@ def routes(ctx) -> list[BaseRoute]:
             # at the end, the next token starts at the world's now
             last = state["last"] if more else Cursor.start(world, world.now)
             token = last.encode()
+            if more and prepares:
+                _prepare(ctx, world, last, page_key, accept, index)
             return {"nextPageToken": token, "moreResult": more, "success": True}
 
         return stream_json_object({"requestId": _request_id()}, "result", items(), tail)
@@ -817,7 +861,8 @@ def routes(ctx) -> list[BaseRoute]:
         def serialize(act: Act) -> dict:
             return _fault_activity(ctx, activity_record(world, act, new_property))
 
-        return _activity_page(request, accept, serialize, lead_ids)
+        selection = ("activities", tuple(sorted(types)))
+        return _activity_page(request, accept, serialize, lead_ids, selection)
 
     def lead_changes(request: Request):
         if (err := guard(request)) is not None:
@@ -829,6 +874,7 @@ def routes(ctx) -> list[BaseRoute]:
             request,
             lambda act: act.type_id == 13 and "leadStatus" in fields,
             lambda act: leadchange_record(act, fields),
+            selection=("leadchanges", tuple(sorted(fields))),
         )
 
     def leads(request: Request):

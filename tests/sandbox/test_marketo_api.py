@@ -412,3 +412,46 @@ def test_a_daily_run_is_answered_without_generating_companies_again(
                   leadIds=",".join(map(str, leads[:30])))  # fmt: skip
     assert {a["leadId"] for a in history["result"]} <= set(leads[:30]) and history["result"]
     assert _generate_company.cache_info().misses == 0
+
+
+def test_a_first_loads_next_page_is_prepared_while_the_client_reads_the_last(
+    start_sandbox, http, marketo_login, monkeypatch
+):
+    """A scan of the history (a first load) has its next page scanned in the background while
+    the client processes the last one, as a real API's servers work beside their clients: the
+    request for it then scans nothing itself, and answers what a scan in the request answers."""
+    import threading
+
+    from sandbox.apis import marketo
+
+    scans = []  # the threads that scanned
+
+    def recorded(*args, **kwargs):
+        scans.append(threading.current_thread().name)
+        return scan(*args, **kwargs)
+
+    scan = marketo.scan_activities
+    monkeypatch.setattr(marketo, "scan_activities", recorded)
+    server = start_sandbox(World(seed=5, scale=600))
+    token = marketo_login(server)
+    start = get(http, server, "/rest/v1/activities/pagingtoken.json", token,
+                sinceDatetime=iso(datetime(2024, 6, 1, tzinfo=UTC)))  # fmt: skip
+    first = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
+                nextPageToken=start["nextPageToken"], batchSize=50)  # fmt: skip
+    assert first["moreResult"] is True
+    page_key = (("activities", (1, 2, 11, 13, 104)), 50)
+    pending = server.ctx.state[("marketo_next_page", first["nextPageToken"], page_key)]
+    pending.result()  # the next page, scanned while the client read the first
+    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
+    assert len(in_requests) == 1  # the first page's
+
+    second = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
+                 nextPageToken=first["nextPageToken"], batchSize=50)  # fmt: skip
+    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
+    assert len(in_requests) == 1, "the request scanned the prepared page itself"
+    again = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
+                nextPageToken=first["nextPageToken"], batchSize=50)  # fmt: skip
+    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
+    assert len(in_requests) == 2  # a page is prepared for one request: this one scanned
+    assert second["result"] == again["result"] and len(second["result"]) == 50
+    assert second["nextPageToken"] == again["nextPageToken"]
