@@ -31,27 +31,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._common import (  # noqa: E402
     ROOT,
     peak_rss_mb,
+    process_cpu_s,
     process_peak_rss_mb,
     serve_world,
     write_results,
 )  # noqa: E402
 
 
-def _load_all(names, pipeline, registry) -> dict:
+def _load_all(names, pipeline, registry, server_pid: int | None = None) -> dict:
+    """Each source loaded in turn: its rows and seconds, and the CPU seconds the loader and the
+    sandbox spent on it (a sandbox whose CPU seconds near the load's seconds sets the pace)."""
     per_source = {}
     for name in names:
         make = registry()[name].dlt_source()
         started = time.perf_counter()
+        loader_cpu = time.process_time()
+        sandbox_cpu = process_cpu_s(server_pid) if server_pid else 0.0
         p = pipeline(name)
         p.run(make())
         seconds = time.perf_counter() - started
+        loader_cpu = time.process_time() - loader_cpu
+        sandbox_cpu = process_cpu_s(server_pid) - sandbox_cpu if server_pid else None
         tables = {
             t: n for t, n in p.last_trace.last_normalize_info.row_counts.items()
             if not t.startswith("_dlt")
         }  # fmt: skip
         rows = sum(tables.values())
+        steps = {
+            step.step: round((step.finished_at - step.started_at).total_seconds(), 1)
+            for step in p.last_trace.steps
+            if step.step in ("extract", "normalize", "load") and step.finished_at
+        }
         per_source[name] = {"rows": rows, "seconds": round(seconds, 1),
-                            "rows_per_s": round(rows / seconds), "tables": tables}  # fmt: skip
+                            "rows_per_s": round(rows / seconds), "tables": tables,
+                            "loader_cpu_s": round(loader_cpu, 1), "steps_s": steps}  # fmt: skip
+        if sandbox_cpu is not None:
+            per_source[name]["sandbox_cpu_s"] = round(sandbox_cpu, 1)
         print(json.dumps({name: per_source[name]}), file=sys.stderr, flush=True)  # progress
     return per_source
 
@@ -72,7 +87,8 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
     os.environ["WAREHOUSE_PATH"] = str(workdir / "warehouse.duckdb")
     os.environ["DLT_PIPELINES_DIR"] = str(workdir / "dlt_pipelines")
     names = served.get("sources") or list(world.system_names)
-    per_source = _load_all(names, pipeline, registry)
+    server_pid = served.get("server_pid")
+    per_source = _load_all(names, pipeline, registry, server_pid)
     daily = {}
     if served.get("daily"):
         import requests
@@ -80,7 +96,7 @@ def measure_load(workdir: Path, env_file: Path) -> dict:
         root = next(iter(served["base_urls"].values())).rsplit("/", 1)[0]
         warm = {"days": served["daily"], "warm": 1}  # the new day's indexes built first
         requests.post(f"{root}/_sandbox/advance", params=warm, timeout=600)
-        daily = _load_all(names, pipeline, registry)
+        daily = _load_all(names, pipeline, registry, server_pid)
         for name, figures in daily.items():
             full = per_source[name]
             figures["rows_vs_full"] = round(figures["rows"] / full["rows"], 3)
@@ -97,7 +113,9 @@ def bench(
         server, served = serve_world(scale, seed, workdir, crm)
         env_file = workdir / "sandbox.json"
         try:
-            env_file.write_text(json.dumps({**served, "sources": sources, "daily": daily}))
+            env_file.write_text(
+                json.dumps({**served, "sources": sources, "daily": daily, "server_pid": server.pid})
+            )
             # the loader's progress and errors go straight to this process's stderr
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(workdir)],
