@@ -10,8 +10,11 @@ reports that run's rows (per table) and time beside the full load's, with their 
 ``--sources marketo`` loads only the sources named; ``--crm salesforce`` serves the world with
 Salesforce as its CRM (``--crm salesforce --sources salesforce``: the Salesforce figures).
 It prints a markdown table of the figures; ``--write FILE`` also writes it there, under the
-command that made it, for a table to commit (``benchmarks/LOAD_RESULTS.md`` is still an
-earlier copy by hand).
+command that made it, for a table to commit. Each source's JSON line (and
+``artifacts/bench/load.json``) also has the loader's and the sandbox's CPU seconds during its
+load and dlt's extract, normalize and load seconds: a sandbox whose CPU seconds near the
+extract's sets the pace. ``benchmarks/LOAD_RESULTS.md`` compares runs of several commits, so
+it is assembled by hand from those lines.
 """
 
 from __future__ import annotations
