@@ -118,3 +118,42 @@ def test_certified_table_on_postgres_equals_the_ground_truth(
     assert expected, f"the ground truth has no {table} rows: the comparison would prove nothing"
     actual = read_table(settings, f"certified.{table}")
     assert_rows_equal(actual, expected, TABLES[table][0], table=f"certified.{table} (postgres)")
+
+
+def contract_not_null_columns() -> dict[str, set[str]]:
+    """Per certified model, the columns its enforced contract holds not null (``constraints:
+    [{type: not_null}]``): the warehouse refuses to build the table with a null there."""
+    held: dict[str, set[str]] = {}
+    for properties in CERTIFIED_DIR.rglob("*.yml"):
+        for model in (yaml.safe_load(properties.read_text()) or {}).get("models", []):
+            for column in model.get("columns") or []:
+                if {"type": "not_null"} in (column.get("constraints") or []):
+                    held.setdefault(model["name"], set()).add(column["name"])
+    return held
+
+
+def _non_nullable(columns: list[dict]) -> dict[str, set[str]]:
+    """information_schema.columns' rows of the certified schema that are declared NOT NULL."""
+    found: dict[str, set[str]] = {}
+    for row in columns:
+        row = {k.lower(): v for k, v in row.items()}
+        if row["table_schema"] == "certified" and row["is_nullable"] == "NO":
+            found.setdefault(row["table_name"], set()).add(row["column_name"])
+    return found
+
+
+def test_the_contracts_not_null_columns_are_declared_not_null_in_both_warehouses(
+    postgres_warehouse, built_warehouse
+):
+    """The certified tables' not-null rules are constraints of their enforced contracts, not
+    data tests: the warehouse itself refuses a null (dbt's build of the table fails and the
+    previous table stays), on DuckDB and on Postgres, which is what a not_null test checked
+    after the build."""
+    settings, crm = postgres_warehouse
+    held = contract_not_null_columns()
+    assert held, "no certified column is held not null: the comparison would prove nothing"
+    duckdb_columns = built_warehouse(SEED, SCALE, **world_options(crm)).table(
+        "information_schema.columns"
+    )
+    assert _non_nullable(duckdb_columns) == held
+    assert _non_nullable(read_table(settings, "information_schema.columns")) == held
