@@ -12,6 +12,7 @@ they are missing). Outside CI a machine without a server skips the test with the
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,19 +38,24 @@ def world_options(crm: str) -> dict:
 CERTIFIED_DIR = DBT_PROJECT_DIR / "models" / "certified"
 
 
+def certified_properties() -> Iterator[dict]:
+    """The properties of every model declared under models/certified (its ``_models.yml``)."""
+    for properties in CERTIFIED_DIR.rglob("*.yml"):
+        yield from (yaml.safe_load(properties.read_text()) or {}).get("models", [])
+
+
 def certified_models() -> dict[str, tuple[str, ...]]:
     """Every model under models/certified: its name and grain (its unique_combination test, or
     no columns for a one-row table)."""
     grains = {}
-    for properties in CERTIFIED_DIR.rglob("*.yml"):
-        for model in (yaml.safe_load(properties.read_text()) or {}).get("models", []):
-            for test in model.get("data_tests") or model.get("tests") or []:
-                if test == "one_row":  # a one-row table (warehouse_settings): no key
-                    grains[model["name"]] = ()
-                elif isinstance(test, dict) and "unique_combination" in test:
-                    spec = test["unique_combination"]
-                    columns = spec.get("arguments", spec)["combination_of_columns"]
-                    grains[model["name"]] = tuple(columns)
+    for model in certified_properties():
+        for test in model.get("data_tests") or model.get("tests") or []:
+            if test == "one_row":  # a one-row table (warehouse_settings): no key
+                grains[model["name"]] = ()
+            elif isinstance(test, dict) and "unique_combination" in test:
+                spec = test["unique_combination"]
+                columns = spec.get("arguments", spec)["combination_of_columns"]
+                grains[model["name"]] = tuple(columns)
     models = {path.stem: grains.get(path.stem) for path in sorted(CERTIFIED_DIR.rglob("*.sql"))}
     ungrained = sorted(name for name, grain in models.items() if grain is None)
     assert not ungrained, f"certified models without a unique_combination grain: {ungrained}"
@@ -124,11 +130,10 @@ def contract_not_null_columns() -> dict[str, set[str]]:
     """Per certified model, the columns its enforced contract holds not null (``constraints:
     [{type: not_null}]``): the warehouse refuses to build the table with a null there."""
     held: dict[str, set[str]] = {}
-    for properties in CERTIFIED_DIR.rglob("*.yml"):
-        for model in (yaml.safe_load(properties.read_text()) or {}).get("models", []):
-            for column in model.get("columns") or []:
-                if {"type": "not_null"} in (column.get("constraints") or []):
-                    held.setdefault(model["name"], set()).add(column["name"])
+    for model in certified_properties():
+        for column in model.get("columns") or []:
+            if {"type": "not_null"} in (column.get("constraints") or []):
+                held.setdefault(model["name"], set()).add(column["name"])
     return held
 
 
