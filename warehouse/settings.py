@@ -8,6 +8,8 @@
   per core) and ``WAREHOUSE_TEMP_DIRECTORY`` (default: DuckDB's, ``<warehouse>.tmp``): DuckDB's
   limits for every connection that writes the warehouse (dbt through its profile, the loads,
   the quarantine and the publication); see :func:`duckdb_settings`;
+* ``WAREHOUSE_DBT_THREADS`` (default 2): the nodes a DuckDB ``dbt build`` runs at once (dbt's
+  ``threads`` in ``dbt_project/profiles.yml``);
 * ``WAREHOUSE_TARGET`` (default ``duckdb``): the one switch that chooses the warehouse for the
   loads (dlt's destination), dbt (the profile's target) and Great Expectations: ``duckdb`` or
   ``postgres`` (the portability target). Postgres is ``WAREHOUSE_POSTGRES_URL``
@@ -202,7 +204,7 @@ _BASE_ENV = (
 #: dbt's own: its settings, Python's, the warehouse the profile reads and Postgres's settings
 DBT_ENV = (
     r"DBT_\w+|PYTHON\w*|VIRTUAL_ENV|MF_\w+"
-    r"|WAREHOUSE_(?:PATH|TARGET|AS_OF|MEMORY_LIMIT|THREADS|TEMP_DIRECTORY)|PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SSLMODE|SSLROOTCERT)"
+    r"|WAREHOUSE_(?:PATH|TARGET|AS_OF|MEMORY_LIMIT|THREADS|DBT_THREADS|TEMP_DIRECTORY)|PG(?:HOST|PORT|USER|PASSWORD|DATABASE|SSLMODE|SSLROOTCERT)"
 )
 #: npm's and Evidence's own
 NPM_ENV = r"NODE_\w+|NPM_CONFIG_\w+|npm_config_\w+|EVIDENCE_\w+"
