@@ -100,10 +100,18 @@ def duckdb_settings() -> dict[str, str]:
     ``memory_limit`` bounds DuckDB's buffer pool: beyond it, sorts, joins and aggregates spill
     to ``temp_directory`` (slower, on disk) instead of growing; an operator that cannot spill
     fails with an out-of-memory error naming the limit. ``threads`` trades speed for memory
-    (each thread holds its own buffers). dbt's profile reads the same settings, with the same
-    defaults (profiles.yml), so a model and a load see the same limits.
+    (each thread holds its own buffers). ``preserve_insertion_order`` is off: DuckDB may then
+    write a table's rows in another order than its query produced them, which no model, check
+    or reader here relies on (a table has no order; every query that needs one says
+    ``order by``), and it holds fewer rows back to keep them in order (DuckDB's advice for
+    large writes; at 1M people a full ``dbt build`` peaked at 4.3 GB against 4.5 GB and took
+    228 s against 268 s). dbt's profile reads the same settings, with the same defaults
+    (profiles.yml), so a model and a load see the same limits.
     """
-    settings = {"memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT}
+    settings = {
+        "memory_limit": os.environ.get("WAREHOUSE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        "preserve_insertion_order": "false",
+    }
     if os.environ.get("WAREHOUSE_THREADS"):
         settings["threads"] = os.environ["WAREHOUSE_THREADS"]
     if os.environ.get("WAREHOUSE_TEMP_DIRECTORY"):

@@ -20,7 +20,8 @@ from tests.support.pipeline import dbt
 
 QUERY = (
     "select current_setting('memory_limit') as memory_limit,"
-    " current_setting('threads') as threads, current_setting('temp_directory') as temp_directory"
+    " current_setting('threads') as threads, current_setting('temp_directory') as temp_directory,"
+    " current_setting('preserve_insertion_order') as preserve_insertion_order"
 )
 
 
@@ -31,7 +32,9 @@ def limited(tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_MEMORY_LIMIT", "1GiB")
     monkeypatch.setenv("WAREHOUSE_THREADS", "1")
     monkeypatch.setenv("WAREHOUSE_TEMP_DIRECTORY", str(spill))
-    return {"memory_limit": "1.0 GiB", "threads": 1, "temp_directory": str(spill)}
+    # preserve_insertion_order is off for every writer, whatever the environment
+    return {"memory_limit": "1.0 GiB", "threads": 1, "temp_directory": str(spill),
+            "preserve_insertion_order": False}  # fmt: skip
 
 
 def test_dbt_runs_with_the_limits(limited, tmp_path):
@@ -65,5 +68,5 @@ def test_the_default_memory_limit_is_4gb(monkeypatch):
     from warehouse.settings import apply_duckdb_settings
 
     with duckdb.connect() as con:
-        memory_limit = apply_duckdb_settings(con).execute(QUERY).fetchone()[0]
-    assert memory_limit == "3.7 GiB"
+        row = apply_duckdb_settings(con).execute(QUERY).fetchone()
+    assert (row[0], row[3]) == ("3.7 GiB", False)
