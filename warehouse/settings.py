@@ -104,7 +104,7 @@ def duckdb_settings() -> dict[str, str]:
     write a table's rows in another order than its query produced them, which no model, check
     or reader here relies on (a table has no order; every query that needs one says
     ``order by``), and it holds fewer rows back to keep them in order (DuckDB's advice for
-    large writes; at 1M people a full ``dbt build`` peaked at 4.3 GB against 4.5 GB and took
+    large writes; at 1M people a full ``dbt build`` peaked at 4.2 GiB against 4.5 GiB and took
     228 s against 268 s). dbt's profile reads the same settings, with the same defaults
     (profiles.yml), so a model and a load see the same limits.
     """
