@@ -59,6 +59,21 @@
 {%- endmacro %}
 
 {#
+    Post-hook of a model whose incremental select writes a tombstone for each partition that
+    vanished upstream (found by the same join that finds the new and changed ones): a row with
+    only its key, `marker_column` null where a real row never is (a not_null test says so).
+    delete+insert has written the tombstone over the stored row; this deletes it, in the
+    same transaction, so no reader sees one.
+#}
+{% macro delete_tombstones(marker_column) -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} where {{ marker_column }} is null
+    {%- else %}
+    select 1
+    {%- endif %}
+{%- endmacro %}
+
+{#
     Incremental staging (a staging model kept as a table because many models and tests read
     what it computes, such as the parsed rows of a source's largest raw table): a run reads
     only the raw rows of loads it has not seen, found by dlt's `_dlt_load_id` (a load's id is

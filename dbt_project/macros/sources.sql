@@ -23,10 +23,10 @@
     {{- return(names) -}}
 {%- endmacro %}
 
-{# (source, staging model) of every enabled source that holds `what` (a key of its `dbt`) #}
-{% macro sources_holding(what) -%}
+{# (source, staging model) of every enabled source that holds `what` (a key of its `dbt`); of one kind #}
+{% macro sources_holding(what, kind=none) -%}
     {%- set out = [] -%}
-    {%- for name in enabled_sources() -%}
+    {%- for name in enabled_sources(kind) -%}
         {%- set model = source_registry()[name]['models'].get(what) -%}
         {%- if model -%}{%- do out.append((name, model)) -%}{%- endif -%}
     {%- endfor -%}

@@ -15,22 +15,27 @@
 
     Incremental by touchpoint (delete+insert on touchpoint_id), source-agnostic: a run
     URL-parses only the touches whose conformed staged row, with the person of its record, is
-    not stored as it is (EXCEPT on those columns, nulls equal): new touches (late-attached
-    history of any date included), touches whose record's person changed (a merge, a new
-    email) and touches a source restated (a program renamed or created later, a changed
-    setting of the source's staging model). The post-hook deletes the stored touches that
-    are no longer staged or whose record is gone. The parsed columns are a function of
-    `query_string` and the var `visitor_text_max_length`, so only a change of the parsing
-    itself (`query_param`, `url_decode`, macros/visitor_text.sql, `query_fields`) or of that var
-    needs `dbt build --full-refresh`. `parsed_at` is the start of the run that parsed the
-    row: int_touchpoints_channeled channels the rows parsed since its own last run.
+    not stored as it is: new touches (late-attached history of any date included), touches
+    whose record's person changed (a merge, a new email) and touches a source restated (a
+    program renamed or created later, a changed setting of the source's staging model). One
+    full outer join on touchpoint_id sets every identified touch beside its stored row and
+    compares the columns it was computed from (nulls equal); a stored touch with no identified
+    one (no longer staged, its record gone, or now a duplicate response) comes out of the same
+    join as a tombstone, a row with only its touchpoint_id, which the delete+insert writes over
+    the stored row and the post-hook deletes (`delete_tombstones`) before the run commits, so
+    no reader sees it. The identified touches are read once a run, and no comparison hashes
+    every column of both sides. The parsed columns are a function of `query_string` and the
+    var `visitor_text_max_length`, so only a change of the parsing itself (`query_param`,
+    `url_decode`, macros/visitor_text.sql, `query_fields`) or of that var needs
+    `dbt build --full-refresh`. `parsed_at` is the start of the run that parsed the row:
+    int_touchpoints_channeled channels the rows parsed since its own last run.
 #}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='touchpoint_id',
     on_schema_change='fail',
-    post_hook="{{ delete_vanished_partitions(['touchpoint_id'], [('(' ~ present_touchpoint_ids() ~ ') as current_touchpoints', ['touchpoint_id'])]) }}",
+    post_hook="{{ delete_tombstones('person_id') }}",
 ) }}
 {%- set query_fields = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
                         'gclid', 'msclkid', 'fbclid', 'li_fat_id'] -%}
@@ -55,12 +60,25 @@ identified as (
 
 {%- if is_incremental() %}
 
--- the touches that are new or differ from the stored row (vanished ones: the post-hook)
-new_or_changed as (
+-- every identified touch beside its stored row: new (no stored row), changed (a column it was
+-- computed from differs, nulls equal) or vanished (no identified touch: a tombstone, all but
+-- its touchpoint_id null, which the post-hook deletes)
+compared as (
 
-    select {{ compared_columns | join(', ') }} from identified
-    except
-    select {{ compared_columns | join(', ') }} from {{ this }}
+    select
+        coalesce(identified.touchpoint_id, stored.touchpoint_id) as touchpoint_id,
+        {%- for column in compared_columns if column != 'touchpoint_id' %}
+        identified.{{ column }},
+        {%- endfor %}
+        stored.touchpoint_id is null
+        {%- for column in compared_columns if column != 'touchpoint_id' %}
+        or identified.{{ column }} is distinct from stored.{{ column }}
+        {%- endfor %} as is_new_changed_or_vanished
+    from identified
+    full outer join (
+        select {{ compared_columns | join(', ') }} from {{ this }}
+    ) as stored
+        on stored.touchpoint_id = identified.touchpoint_id
 
 ),
 
@@ -68,9 +86,12 @@ new_or_changed as (
 
 to_parse as (
 
-    select * from identified
     {%- if is_incremental() %}
-    where touchpoint_id in (select touchpoint_id from new_or_changed)
+    select {{ compared_columns | join(', ') }}
+    from compared
+    where is_new_changed_or_vanished
+    {%- else %}
+    select * from identified
     {%- endif %}
 
 ),
