@@ -31,10 +31,17 @@ source as (
     -- records that fail a rule are in quarantine_records instead (macros/record_rules.sql)
     where {{ passes_record_rules('marketo', 'activities') }}
     {%- if is_incremental() %}
-        and (
-            _dlt_load_id > {{ newest_load_seen() }}
-            or activity_date > (select max(activity_at) from {{ this }})
-        )
+        -- the rows of loads not seen yet (the newest row groups: DuckDB skips the others)
+        and _dlt_load_id > {{ newest_load_seen() }}
+
+    -- and the rows of loads seen that `future_date` kept out and that are now due; two
+    -- selects, not one `or`, which would read every raw row (3 s of 3.2 at 10M activities)
+    union all
+
+    select * from {{ source('marketo', 'activities') }}
+    where {{ passes_record_rules('marketo', 'activities') }}
+        and _dlt_load_id <= {{ newest_load_seen() }}
+        and activity_date > (select max(activity_at) from {{ this }})
     {%- endif %}
 
 ),
