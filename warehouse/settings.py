@@ -4,7 +4,7 @@
   every source loads into and dbt builds in (the working copy);
 * ``CERTIFIED_PATH`` (beside it, ``certified.duckdb``): the published certified tables;
 * ``DLT_PIPELINES_DIR`` (beside it): dlt's state and pending loads;
-* ``WAREHOUSE_MEMORY_LIMIT`` (default ``4GB``), ``WAREHOUSE_THREADS`` (default: DuckDB's, one
+* ``WAREHOUSE_MEMORY_LIMIT`` (default ``3GB``), ``WAREHOUSE_THREADS`` (default: DuckDB's, one
   per core) and ``WAREHOUSE_TEMP_DIRECTORY`` (default: DuckDB's, ``<warehouse>.tmp``): DuckDB's
   limits for every connection that writes the warehouse (dbt through its profile, the loads,
   the quarantine and the publication); see :func:`duckdb_settings`;
@@ -90,8 +90,10 @@ def pipelines_dir() -> Path:
     return project_path("DLT_PIPELINES_DIR", warehouse_path().parent / "dlt_pipelines")
 
 
-#: DuckDB's memory limit when ``WAREHOUSE_MEMORY_LIMIT`` is not set
-DEFAULT_MEMORY_LIMIT = "4GB"
+#: DuckDB's memory limit when ``WAREHOUSE_MEMORY_LIMIT`` is not set: 3 GB (2.8 GiB) for the
+#: buffer pool leaves room for the rest of the process under 4 GiB (at 1M people a dbt build
+#: peaked at 3.4 GiB with it, and at 4.2-4.7 GiB with 4GB; benchmarks/SCALE_RESULTS.md)
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def duckdb_settings() -> dict[str, str]:
