@@ -35,7 +35,8 @@ source as (
         and _dlt_load_id > {{ newest_load_seen() }}
 
     -- and the rows of loads seen that `future_date` kept out and that are now due; two
-    -- selects, not one `or`, which would read every raw row (3 s of 3.2 at 10M activities)
+    -- selects, not one `or`, which made DuckDB read every raw row (at 10.4M activities the
+    -- select of a day's 90,530 new rows took 4.3 s with the `or`, 0.5 s without)
     union all
 
     select * from {{ source('marketo', 'activities') }}
