@@ -17,6 +17,7 @@ import shutil
 import duckdb
 
 from tests.dbt_project.test_hand_worked import write_raw_tables
+from tests.dbt_project.test_incremental import RUN_STAMPS
 from tests.support.pipeline import WITHOUT_UNIT_TESTS, dbt
 
 #: the hand-worked world's visit of Bob on 2024-12-05 (fixture activity id 1007)
@@ -27,8 +28,6 @@ TOUCH_MODELS = (
     "intermediate.int_touchpoints_channeled",
     "marts.fct_touchpoints",
 )
-#: when a row was written: differs between any two builds by design
-RUN_STAMPS = ("parsed_at", "channeled_at")
 #: the touch models, what they read (seeds included) and their data tests
 SELECT = ("--select", "+fct_touchpoints", "--indirect-selection", "cautious", *WITHOUT_UNIT_TESTS)
 

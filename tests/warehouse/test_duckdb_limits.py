@@ -38,8 +38,7 @@ def limited(tmp_path, monkeypatch):
 
 
 def test_dbt_runs_with_the_limits(limited, tmp_path):
-    result = dbt(tmp_path, "show", "--inline", QUERY, "--output", "json", "--log-format", "json")
-    row = _shown_by_dbt(result)
+    row = _settings_in_dbt(tmp_path)
     assert {k: row[k] for k in limited} == limited
 
 
@@ -56,7 +55,9 @@ def test_the_loads_run_with_the_limits(limited, tmp_path):
     assert dict(zip(limited, row, strict=True)) == limited
 
 
-def _shown_by_dbt(result) -> dict:
+def _settings_in_dbt(workdir) -> dict:
+    """QUERY's row as dbt's connection shows it (``dbt show``)."""
+    result = dbt(workdir, "show", "--inline", QUERY, "--output", "json", "--log-format", "json")
     shown = [
         json.loads(line)["data"]
         for line in result.stdout.splitlines()
@@ -78,6 +79,5 @@ def test_the_default_memory_limit_is_3gb_for_dbt_and_the_other_writers(monkeypat
     with duckdb.connect() as con:
         row = apply_duckdb_settings(con).execute(QUERY).fetchone()
     assert (row[0], row[3]) == ("2.7 GiB", False)
-    result = dbt(tmp_path, "show", "--inline", QUERY, "--output", "json", "--log-format", "json")
-    shown = _shown_by_dbt(result)
+    shown = _settings_in_dbt(tmp_path)
     assert (shown["memory_limit"], shown["preserve_insertion_order"]) == ("2.7 GiB", False)
