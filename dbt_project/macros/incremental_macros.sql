@@ -38,6 +38,53 @@
 {%- endmacro %}
 
 {#
+    The rows an incremental run writes for a model kept by partition, the vanished
+    partitions included, without a post-hook that reads the upstream again: every row of
+    each partition that is new, changed or gone (found as `changed_partitions` finds them,
+    `upstream` being a CTE of the model holding its full result), and for each of those with
+    no upstream row left a tombstone (its partition columns, every other column null), which
+    delete+insert writes over the stored rows and the post-hook
+    `delete_tombstones(marker_column)` deletes in the same transaction. On a full build:
+    every upstream row. `columns`: the model's columns, in order.
+#}
+{% macro changed_partition_rows(upstream, partition_columns, columns) -%}
+    {%- if is_incremental() %}
+    {%- set key = partition_columns | join(', ') %}
+    select * from (
+        with changed_keys as (
+            select {{ key }}
+            from (
+                select * from {{ upstream }}
+                except
+                select * from {{ this }}
+            ) as new_or_changed
+            union
+            select {{ key }}
+            from (
+                select * from {{ this }}
+                except
+                select * from {{ upstream }}
+            ) as changed_or_gone
+        )
+        select * from {{ upstream }}
+        where ({{ key }}) in (select {{ key }} from changed_keys)
+        union all
+        select
+            {%- for column in columns %}
+            {% if column in partition_columns %}{{ column }}{% else %}null{% endif %} as {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from (
+            select {{ key }} from changed_keys
+            except
+            select {{ key }} from {{ upstream }}
+        ) as gone
+    ) as changed_partition_rows
+    {%- else %}
+    select * from {{ upstream }}
+    {%- endif %}
+{%- endmacro %}
+
+{#
     Post-hook: delete the stored partitions that no longer exist upstream. `upstreams` lists
     (relation, its columns in the order of `partition_columns`); a partition survives when any
     upstream still has it.

@@ -52,6 +52,12 @@ SKIP_DATA_TESTS = ("--exclude", "test_type:data", *WITHOUT_UNIT_TESTS)
 #: the incremental models and the columns that identify one row
 INCREMENTAL_MODELS = {
     "staging.stg_marketo__activities": ("marketo_guid",),
+    "intermediate.int_lifecycle_stage_entries_unioned": (
+        "source_system",
+        "source_record_id",
+        "source_value",
+        "entered_at",
+    ),
     "intermediate.int_touchpoints_unioned": ("touchpoint_id",),
     "intermediate.int_touchpoints_channeled": ("touchpoint_id",),
     "marts.fct_touchpoints": ("touchpoint_id",),

@@ -1,5 +1,5 @@
-"""A touch that is gone from its source is gone from every incremental touch model after an
-incremental run, as a full refresh would leave it.
+"""Rows gone from their source are gone from every incremental model after an incremental
+run, as a full refresh would leave them: a touch, and a record's lifecycle entries.
 
 The sandbox worlds of ``test_incremental.py`` only add and change touches between their two
 loads; here one vanishes. The hand-worked raw tables are built, then Bob's visit 1007 is taken
@@ -8,11 +8,19 @@ Marketo's retention window) and the touch models are built again, incrementally.
 must be gone from ``int_touchpoints_unioned`` (which writes a tombstone over it and deletes
 the tombstone in the same run), ``int_touchpoints_channeled`` and ``fct_touchpoints``; every
 other row must be as a ``--full-refresh`` of the same warehouse writes it.
+
+The stage entries: Cy's two Marketo status changes (1005 New, 1006 Marketing Qualified, her
+lead 13's only ones) are taken out, and Bob's HubSpot sql date is cleared. The entries of lead
+13 must be gone from ``int_lifecycle_stage_entries_unioned`` (a record with no entry left: a
+tombstone) and Bob's contact must keep its two other entries (a record that lost one); the
+monotone stages then imply Cy's mql at her opportunity (03-25 15:00) and Bob's sql at his
+(03-21 09:00), as a full refresh writes them.
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -66,5 +74,83 @@ def test_a_touch_gone_from_its_source_is_gone_from_every_touch_model(tmp_path):
             f"{model}: touches other than the one gone were added or lost"
         )
         assert after == _rows(refreshed / "warehouse.duckdb", model), (
+            f"{model} differs from a full refresh of the same warehouse"
+        )
+
+
+#: Cy's Marketo lead and its only status changes (New 03-11, Marketing Qualified 03-18)
+CY_LEAD = "13"
+GONE_STATUS_CHANGES = (1005, 1006)
+#: Bob's HubSpot contact, whose sql date (03-14 09:00) is cleared
+BOB_CONTACT = "100003"
+STAGE_MODELS = (
+    "intermediate.int_lifecycle_stage_entries_unioned",
+    "intermediate.int_lifecycle_stages_made_monotone",
+    "marts.fct_stage_entries",
+)
+STAGE_SELECT = ("--select", "+fct_stage_entries", "--indirect-selection", "cautious",
+                *WITHOUT_UNIT_TESTS)  # fmt: skip
+
+
+def _all_rows(warehouse, relation: str) -> list[dict]:
+    """Every row of the model, in a stable order."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cursor = con.execute(f"select * from {relation}")
+        columns = [d[0] for d in cursor.description]
+        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    return sorted(rows, key=lambda r: [str(v) for v in r.values()])
+
+
+def _stage_entries_by_person_email(warehouse) -> dict[tuple[str, str], tuple]:
+    """fct_stage_entries keyed by (person's email key, stage): (entered_at, is_implied)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select distinct people.person_key, entries.stage, entries.entered_at,"
+            " entries.is_implied from marts.fct_stage_entries as entries"
+            " inner join intermediate.int_person_records as people using (person_id)"
+        ).fetchall()
+    return {(key, stage): (entered_at, implied) for key, stage, entered_at, implied in rows}
+
+
+def test_stage_entries_gone_from_their_source_are_gone_from_every_stage_model(tmp_path):
+    incremental = tmp_path / "incremental"
+    incremental.mkdir()
+    warehouse = incremental / "warehouse.duckdb"
+    write_raw_tables(warehouse)
+    dbt(incremental, "build", *STAGE_SELECT)
+    entries = _all_rows(warehouse, STAGE_MODELS[0])
+    records = {(r["source_system"], r["source_record_id"]) for r in entries}
+    assert ("marketo", CY_LEAD) in records, "lead 13 had no entry: the test proves nothing"
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "delete from raw_marketo.activities where id in (?, ?)", list(GONE_STATUS_CHANGES)
+        )
+        con.execute(
+            "update raw_hubspot.contacts set hs_lifecyclestage_salesqualifiedlead_date = null"
+            " where id = ?",
+            [BOB_CONTACT],
+        )
+    dbt(incremental, "build", *STAGE_SELECT)
+
+    after = _all_rows(warehouse, STAGE_MODELS[0])
+    records_after = {(r["source_system"], r["source_record_id"]) for r in after}
+    assert ("marketo", CY_LEAD) not in records_after, (
+        "the entries of lead 13 are still there after its status changes were gone"
+    )
+    bob = {r["source_value"] for r in after if r["source_record_id"] == BOB_CONTACT}
+    assert bob == {"lead", "opportunity"}, f"Bob's contact holds {bob}"
+    # the hand-worked dates (the module docstring of test_hand_worked), now implied
+    stages = _stage_entries_by_person_email(warehouse)
+    cy_mql, bob_sql = datetime(2025, 3, 25, 15, tzinfo=UTC), datetime(2025, 3, 21, 9, tzinfo=UTC)
+    assert stages[("cy.ito@acme.example.com", "mql")] == (cy_mql, True)
+    assert stages[("bob.ng@acme.example.com", "sql")] == (bob_sql, True)
+
+    refreshed = tmp_path / "refreshed"
+    refreshed.mkdir()
+    shutil.copy2(warehouse, refreshed / "warehouse.duckdb")
+    dbt(refreshed, "build", "--full-refresh", *STAGE_SELECT)
+    for model in STAGE_MODELS:
+        assert _all_rows(warehouse, model) == _all_rows(refreshed / "warehouse.duckdb", model), (
             f"{model} differs from a full refresh of the same warehouse"
         )
