@@ -2,7 +2,11 @@
     The identity interface: which person every source record belongs to, one row per source
     record (merged-away CRM records included). Everything downstream joins source records to
     people through this model only.
+
+    A view: it only names the columns of int_people_identified (a table) that downstream
+    models may read, so a run does not write the same rows twice.
 #}
+{{ config(materialized='view') }}
 select
     source_system,
     source_record_id,
