@@ -1,5 +1,6 @@
 """Rows gone from their source are gone from every incremental model after an incremental
-run, as a full refresh would leave them: a touch, and a record's lifecycle entries.
+run, as a full refresh would leave them: a touch, a record's lifecycle entries and an
+archived deal's credits.
 
 The sandbox worlds of ``test_incremental.py`` only add and change touches between their two
 loads; here one vanishes. The hand-worked raw tables are built, then Bob's visit 1007 is taken
@@ -15,6 +16,10 @@ lead 13's only ones) are taken out, and Bob's HubSpot sql date is cleared. The e
 tombstone) and Bob's contact must keep its two other entries (a record that lost one); the
 monotone stages then imply Cy's mql at her opportunity (03-25 15:00) and Bob's sql at his
 (03-21 09:00), as a full refresh writes them.
+
+The credits: Cy's deal 9000003 is archived and Bob's deal 9000002 (one touch, 5000 USD) is
+revised to 6000 USD. ``fct_attribution_credits`` must hold no credit of 9000003 and credit
+Bob's touch with 6000 in every model, as a full refresh does.
 """
 
 from __future__ import annotations
@@ -154,3 +159,39 @@ def test_stage_entries_gone_from_their_source_are_gone_from_every_stage_model(tm
         assert _all_rows(warehouse, model) == _all_rows(refreshed / "warehouse.duckdb", model), (
             f"{model} differs from a full refresh of the same warehouse"
         )
+
+
+CY_DEAL, BOB_DEAL = "9000003", "9000002"
+CREDIT_SELECT = ("--select", "+fct_attribution_credits", "--indirect-selection", "cautious",
+                 *WITHOUT_UNIT_TESTS)  # fmt: skip
+CREDITS = "marts.fct_attribution_credits"
+
+
+def test_credits_of_an_archived_deal_are_gone_and_a_revised_deal_is_credited_again(tmp_path):
+    incremental = tmp_path / "incremental"
+    incremental.mkdir()
+    warehouse = incremental / "warehouse.duckdb"
+    write_raw_tables(warehouse)
+    dbt(incremental, "build", *CREDIT_SELECT)
+    deals = {r["opportunity_id"] for r in _all_rows(warehouse, CREDITS)}
+    assert {CY_DEAL, BOB_DEAL} <= deals, f"credited deals {deals}: the test proves nothing"
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw_hubspot.deals set archived = true where id = ?", [CY_DEAL])
+        con.execute("update raw_hubspot.deals set amount = '6000.00' where id = ?", [BOB_DEAL])
+    dbt(incremental, "build", *CREDIT_SELECT)
+
+    after = _all_rows(warehouse, CREDITS)
+    assert CY_DEAL not in {r["opportunity_id"] for r in after}, "the archived deal is credited"
+    bob = [r for r in after if r["opportunity_id"] == BOB_DEAL]
+    # the hand-worked deal: one eligible touch (1004), so credit 1 in each of the six models
+    assert len(bob) == 6 and all(r["credit"] == 1 for r in bob), bob
+    assert {r["attributed_pipeline"] for r in bob} == {6000}, "the revised amount is not credited"
+
+    refreshed = tmp_path / "refreshed"
+    refreshed.mkdir()
+    shutil.copy2(warehouse, refreshed / "warehouse.duckdb")
+    dbt(refreshed, "build", "--full-refresh", *CREDIT_SELECT)
+    assert after == _all_rows(refreshed / "warehouse.duckdb", CREDITS), (
+        f"{CREDITS} differs from a full refresh of the same warehouse"
+    )
