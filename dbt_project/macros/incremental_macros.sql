@@ -209,17 +209,3 @@
     {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor -%}
 {%- endmacro %}
-
-{#
-    The SQL of a model of this project as written (its raw code; '' while parsing): part of a
-    fingerprint of what a model computes its rows from, so that a change of that SQL makes
-    every stored row differ.
-#}
-{% macro model_code(model_name) -%}
-    {%- if execute -%}
-    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model_name -%}
-    {{- return(node.raw_code) -}}
-    {%- endfor -%}
-    {%- endif -%}
-    {{- return('') -}}
-{%- endmacro %}

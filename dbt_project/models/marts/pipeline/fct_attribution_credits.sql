@@ -9,10 +9,11 @@
     credits of every other opportunity stay as stored. What changed is found from the inputs,
     not by comparing the credits (six rows per touch): `inputs_fingerprint`, stored on each
     credit, is an md5 of everything the opportunity's credits are computed from (its row of
-    int_opportunities_converted, its eligible touches in rank order, the time-decay half-life,
-    the attribution models, and the SQL of this model and of int_attribution_credits_modeled,
-    so a change of either recomputes every opportunity), and a run recomputes the
-    opportunities whose fingerprint differs from the stored one. An opportunity gone is
+    int_opportunities_converted, its eligible touches in rank order, and the code: this
+    model's SQL and the credit rules `attribution_credits` as rendered, the attribution
+    models and the time-decay half-life written in, so a change of any recomputes every
+    opportunity), and a run recomputes the opportunities whose fingerprint differs from the
+    stored one, applying the credit rules to their eligible touches only. An opportunity gone is
     written as a tombstone (credit null) and deleted by the post-hook in the same
     run.
 #}
@@ -30,9 +31,9 @@
                           'channel', 'campaign_key', 'touch_rank', 'touch_count', 'credit',
                           'created_at', 'created_month', 'amount_reporting', 'is_won',
                           'attributed_pipeline', 'attributed_won_revenue', 'inputs_fingerprint'] %}
-{#- what the credits are computed from besides the rows: the settings and the code -#}
-{%- set code_version = [var('time_decay_half_life_days'), attribution_models() | join(','),
-                        model.raw_code, model_code('int_attribution_credits_modeled')] | join('|') %}
+{#- what the credits are computed from besides the rows: the SQL of this model and of the
+    credit rules as rendered (the attribution models and the half-life written in) -#}
+{%- set code_version = model.raw_code ~ '|' ~ attribution_credits('eligible', 'opportunities') %}
 
 with
 
@@ -70,6 +71,9 @@ inputs as (
 ),
 
 {%- if is_incremental() %}
+{%- if execute and 'inputs_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+{{ exceptions.raise_compiler_error(this ~ " was stored without inputs_fingerprint (by an earlier version of the project): rebuild it once with `dbt build --full-refresh --select fct_attribution_credits`") }}
+{%- endif %}
 
 -- each opportunity beside its stored fingerprint: new, changed or gone (no inputs left)
 changed as (
@@ -79,7 +83,8 @@ changed as (
         inputs.opportunity_id is null as is_gone
     from inputs
     full outer join (
-        select distinct opportunity_id, inputs_fingerprint from {{ this }}
+        select distinct stored_credits.opportunity_id, stored_credits.inputs_fingerprint
+        from {{ this }} as stored_credits
     ) as stored
         on stored.opportunity_id = inputs.opportunity_id
     where
@@ -90,6 +95,25 @@ changed as (
 ),
 
 {%- endif %}
+
+-- the eligible touches and the opportunities whose credits this run computes
+touches_to_credit as (
+
+    select * from {{ ref('int_attribution_touches_eligible') }}
+    {%- if is_incremental() %}
+    where opportunity_id in (select opportunity_id from changed where not is_gone)
+    {%- endif %}
+
+),
+
+opportunities_to_credit as (
+
+    select opportunity_id from opportunities
+    {%- if is_incremental() %}
+    where opportunity_id in (select opportunity_id from changed where not is_gone)
+    {%- endif %}
+
+),
 
 credits as (
 
@@ -113,16 +137,14 @@ credits as (
             else 0
         end as attributed_won_revenue,
         inputs.inputs_fingerprint
-    from {{ ref('int_attribution_credits_modeled') }} as credits
+    -- the credit rules (macros/attribution_macros.sql), as int_attribution_credits_modeled
+    from (
+        {{ attribution_credits('touches_to_credit', 'opportunities_to_credit') }}
+    ) as credits
     inner join opportunities
         on opportunities.opportunity_id = credits.opportunity_id
     inner join inputs
         on inputs.opportunity_id = credits.opportunity_id
-    {%- if is_incremental() %}
-    where credits.opportunity_id in (
-        select opportunity_id from changed where not is_gone
-    )
-    {%- endif %}
 
 )
 
