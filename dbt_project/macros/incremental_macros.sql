@@ -18,23 +18,32 @@
 #}
 {% macro changed_partitions(upstream, partition_columns) -%}
     {%- if is_incremental() %}
-    {%- set key = partition_columns | join(', ') %}
-    where ({{ key }}) in (
-        select {{ key }}
-        from (
-            select * from {{ upstream }}
-            except
-            select * from {{ this }}
-        ) as new_or_changed
-        union
-        select {{ key }}
-        from (
-            select * from {{ this }}
-            except
-            select * from {{ upstream }}
-        ) as changed_or_gone
+    where ({{ partition_columns | join(', ') }}) in (
+        {{- changed_partition_keys(upstream, partition_columns) | indent(4) }}
     )
     {%- endif %}
+{%- endmacro %}
+
+{#
+    The partitions (`partition_columns`) with a row of `upstream` not stored as it is, or a
+    stored row no longer in `upstream`: new, changed or gone (EXCEPT both ways, every column,
+    nulls equal).
+#}
+{% macro changed_partition_keys(upstream, partition_columns) -%}
+    {%- set key = partition_columns | join(', ') %}
+    select {{ key }}
+    from (
+        select * from {{ upstream }}
+        except
+        select * from {{ this }}
+    ) as new_or_changed
+    union
+    select {{ key }}
+    from (
+        select * from {{ this }}
+        except
+        select * from {{ upstream }}
+    ) as changed_or_gone
 {%- endmacro %}
 
 {#
@@ -52,19 +61,7 @@
     {%- set key = partition_columns | join(', ') %}
     select * from (
         with changed_keys as (
-            select {{ key }}
-            from (
-                select * from {{ upstream }}
-                except
-                select * from {{ this }}
-            ) as new_or_changed
-            union
-            select {{ key }}
-            from (
-                select * from {{ this }}
-                except
-                select * from {{ upstream }}
-            ) as changed_or_gone
+            {{- changed_partition_keys(upstream, partition_columns) | indent(8) }}
         )
         select * from {{ upstream }}
         where ({{ key }}) in (select {{ key }} from changed_keys)

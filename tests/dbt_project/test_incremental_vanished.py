@@ -54,31 +54,42 @@ def _rows(warehouse, relation: str) -> dict[str, dict]:
     return {r["touchpoint_id"]: {c: v for c, v in r.items() if c not in RUN_STAMPS} for r in rows}
 
 
-def test_a_touch_gone_from_its_source_is_gone_from_every_touch_model(tmp_path):
+def _built(tmp_path, select: tuple[str, ...]):
+    """The hand-worked raw tables built with `select`: the incremental build's warehouse."""
     incremental = tmp_path / "incremental"
     incremental.mkdir()
     write_raw_tables(incremental / "warehouse.duckdb")
-    dbt(incremental, "build", *SELECT)
-    before = {m: _rows(incremental / "warehouse.duckdb", m) for m in TOUCH_MODELS}
+    dbt(incremental, "build", *select)
+    return incremental / "warehouse.duckdb"
+
+
+def _refreshed(tmp_path, warehouse, select: tuple[str, ...]):
+    """A copy of `warehouse` rebuilt with `--full-refresh`: its warehouse."""
+    refreshed = tmp_path / "refreshed"
+    refreshed.mkdir()
+    shutil.copy2(warehouse, refreshed / "warehouse.duckdb")
+    dbt(refreshed, "build", "--full-refresh", *select)
+    return refreshed / "warehouse.duckdb"
+
+
+def test_a_touch_gone_from_its_source_is_gone_from_every_touch_model(tmp_path):
+    warehouse = _built(tmp_path, SELECT)
+    before = {m: _rows(warehouse, m) for m in TOUCH_MODELS}
     for model, rows in before.items():
         assert GONE_TOUCHPOINT in rows, f"{model} never held the touch: the test proves nothing"
 
-    with duckdb.connect(str(incremental / "warehouse.duckdb")) as con:
+    with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from raw_marketo.activities where id = ?", [GONE_ACTIVITY_ID])
-    dbt(incremental, "build", *SELECT)
-
-    refreshed = tmp_path / "refreshed"
-    refreshed.mkdir()
-    shutil.copy2(incremental / "warehouse.duckdb", refreshed / "warehouse.duckdb")
-    dbt(refreshed, "build", "--full-refresh", *SELECT)
+    dbt(warehouse.parent, "build", *SELECT)
+    refreshed = _refreshed(tmp_path, warehouse, SELECT)
 
     for model in TOUCH_MODELS:
-        after = _rows(incremental / "warehouse.duckdb", model)
+        after = _rows(warehouse, model)
         assert GONE_TOUCHPOINT not in after, f"{model} still holds the touch that is gone"
         assert set(after) == set(before[model]) - {GONE_TOUCHPOINT}, (
             f"{model}: touches other than the one gone were added or lost"
         )
-        assert after == _rows(refreshed / "warehouse.duckdb", model), (
+        assert after == _rows(refreshed, model), (
             f"{model} differs from a full refresh of the same warehouse"
         )
 
@@ -118,11 +129,7 @@ def _stage_entries_by_person_email(warehouse) -> dict[tuple[str, str], tuple]:
 
 
 def test_stage_entries_gone_from_their_source_are_gone_from_every_stage_model(tmp_path):
-    incremental = tmp_path / "incremental"
-    incremental.mkdir()
-    warehouse = incremental / "warehouse.duckdb"
-    write_raw_tables(warehouse)
-    dbt(incremental, "build", *STAGE_SELECT)
+    warehouse = _built(tmp_path, STAGE_SELECT)
     entries = _all_rows(warehouse, STAGE_MODELS[0])
     records = {(r["source_system"], r["source_record_id"]) for r in entries}
     assert ("marketo", CY_LEAD) in records, "lead 13 had no entry: the test proves nothing"
@@ -136,7 +143,7 @@ def test_stage_entries_gone_from_their_source_are_gone_from_every_stage_model(tm
             " where id = ?",
             [BOB_CONTACT],
         )
-    dbt(incremental, "build", *STAGE_SELECT)
+    dbt(warehouse.parent, "build", *STAGE_SELECT)
 
     after = _all_rows(warehouse, STAGE_MODELS[0])
     records_after = {(r["source_system"], r["source_record_id"]) for r in after}
@@ -151,12 +158,9 @@ def test_stage_entries_gone_from_their_source_are_gone_from_every_stage_model(tm
     assert stages[("cy.ito@acme.example.com", "mql")] == (cy_mql, True)
     assert stages[("bob.ng@acme.example.com", "sql")] == (bob_sql, True)
 
-    refreshed = tmp_path / "refreshed"
-    refreshed.mkdir()
-    shutil.copy2(warehouse, refreshed / "warehouse.duckdb")
-    dbt(refreshed, "build", "--full-refresh", *STAGE_SELECT)
+    refreshed = _refreshed(tmp_path, warehouse, STAGE_SELECT)
     for model in STAGE_MODELS:
-        assert _all_rows(warehouse, model) == _all_rows(refreshed / "warehouse.duckdb", model), (
+        assert _all_rows(warehouse, model) == _all_rows(refreshed, model), (
             f"{model} differs from a full refresh of the same warehouse"
         )
 
@@ -168,18 +172,14 @@ CREDITS = "marts.fct_attribution_credits"
 
 
 def test_credits_of_an_archived_deal_are_gone_and_a_revised_deal_is_credited_again(tmp_path):
-    incremental = tmp_path / "incremental"
-    incremental.mkdir()
-    warehouse = incremental / "warehouse.duckdb"
-    write_raw_tables(warehouse)
-    dbt(incremental, "build", *CREDIT_SELECT)
+    warehouse = _built(tmp_path, CREDIT_SELECT)
     deals = {r["opportunity_id"] for r in _all_rows(warehouse, CREDITS)}
     assert {CY_DEAL, BOB_DEAL} <= deals, f"credited deals {deals}: the test proves nothing"
 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update raw_hubspot.deals set archived = true where id = ?", [CY_DEAL])
         con.execute("update raw_hubspot.deals set amount = '6000.00' where id = ?", [BOB_DEAL])
-    dbt(incremental, "build", *CREDIT_SELECT)
+    dbt(warehouse.parent, "build", *CREDIT_SELECT)
 
     after = _all_rows(warehouse, CREDITS)
     assert CY_DEAL not in {r["opportunity_id"] for r in after}, "the archived deal is credited"
@@ -188,10 +188,7 @@ def test_credits_of_an_archived_deal_are_gone_and_a_revised_deal_is_credited_aga
     assert len(bob) == 6 and all(r["credit"] == 1 for r in bob), bob
     assert {r["attributed_pipeline"] for r in bob} == {6000}, "the revised amount is not credited"
 
-    refreshed = tmp_path / "refreshed"
-    refreshed.mkdir()
-    shutil.copy2(warehouse, refreshed / "warehouse.duckdb")
-    dbt(refreshed, "build", "--full-refresh", *CREDIT_SELECT)
-    assert after == _all_rows(refreshed / "warehouse.duckdb", CREDITS), (
+    refreshed = _refreshed(tmp_path, warehouse, CREDIT_SELECT)
+    assert after == _all_rows(refreshed, CREDITS), (
         f"{CREDITS} differs from a full refresh of the same warehouse"
     )
