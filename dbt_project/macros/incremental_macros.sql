@@ -66,10 +66,7 @@
         select * from {{ upstream }}
         where ({{ key }}) in (select {{ key }} from changed_keys)
         union all
-        select
-            {%- for column in columns %}
-            {% if column in partition_columns %}{{ column }}{% else %}null{% endif %} as {{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
+        select {{ tombstone_columns(columns, partition_columns) | indent(12) }}
         from (
             select {{ key }} from changed_keys
             except
@@ -79,6 +76,16 @@
     {%- else %}
     select * from {{ upstream }}
     {%- endif %}
+{%- endmacro %}
+
+{#
+    The select list of a tombstone: each of `columns` (a model's columns, in order) as itself
+    when it is one of `key_columns`, else null.
+#}
+{% macro tombstone_columns(columns, key_columns) -%}
+    {%- for column in columns %}
+    {% if column in key_columns %}{{ column }}{% else %}null{% endif %} as {{ column }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 {#

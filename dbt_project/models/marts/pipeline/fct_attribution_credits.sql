@@ -152,10 +152,7 @@ select * from credits
 {%- if is_incremental() %}
 union all
 -- an opportunity gone: a tombstone over its stored credits, deleted by the post-hook
-select
-    {%- for column in credit_columns %}
-    {% if column == 'opportunity_id' %}opportunity_id{% else %}null{% endif %} as {{ column }}{% if not loop.last %},{% endif %}
-    {%- endfor %}
+select {{ tombstone_columns(credit_columns, ['opportunity_id']) }}
 from changed
 where is_gone
 {%- endif %}
