@@ -27,20 +27,22 @@
 {#
     The partitions (`partition_columns`) with a row of `upstream` not stored as it is, or a
     stored row no longer in `upstream`: new, changed or gone (EXCEPT both ways, every column,
-    nulls equal).
+    nulls equal). `stored`: the stored rows in the shape of `upstream` (a CTE), when they are
+    not the model's own table as it is.
 #}
-{% macro changed_partition_keys(upstream, partition_columns) -%}
+{% macro changed_partition_keys(upstream, partition_columns, stored=none) -%}
     {%- set key = partition_columns | join(', ') %}
+    {%- set stored = stored or this %}
     select {{ key }}
     from (
         select * from {{ upstream }}
         except
-        select * from {{ this }}
+        select * from {{ stored }}
     ) as new_or_changed
     union
     select {{ key }}
     from (
-        select * from {{ this }}
+        select * from {{ stored }}
         except
         select * from {{ upstream }}
     ) as changed_or_gone

@@ -58,6 +58,7 @@ INCREMENTAL_MODELS = {
         "source_value",
         "entered_at",
     ),
+    "intermediate.int_lifecycle_stages_made_monotone": ("person_id", "stage"),
     "intermediate.int_touchpoints_unioned": ("touchpoint_id",),
     "intermediate.int_touchpoints_channeled": ("touchpoint_id",),
     "marts.fct_touchpoints": ("touchpoint_id",),

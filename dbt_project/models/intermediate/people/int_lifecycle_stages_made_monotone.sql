@@ -4,7 +4,23 @@
     all the person's records and values mapping to it; its entry is the minimum of its own
     entry and the own entries of every later stage. A stage with no own entry that a later
     stage reaches is implied (`is_implied`); an own entry pulled earlier is not implied.
+
+    Incremental by person: a person's rows are a function of their own entries alone, which
+    each row keeps (`own_entered_at`, null when implied). A run compares the own entries with
+    the stored ones and makes monotone again only the persons whose own entries are new,
+    changed or gone; a person with none left becomes a tombstone (stage null), deleted by the
+    post-hook in the same run.
 #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='person_id',
+    on_schema_change='fail',
+    post_hook="{{ delete_tombstones('stage') }}",
+) }}
+
+{%- set columns = ['person_id', 'stage', 'stage_order', 'entered_at', 'is_implied', 'own_entered_at'] %}
+
 with
 
 own_entries as (
@@ -18,6 +34,39 @@ own_entries as (
 
 ),
 
+{%- if is_incremental() %}
+
+stored_own_entries as (
+
+    select person_id, stage_order, own_entered_at
+    from {{ this }}
+    where own_entered_at is not null
+
+),
+
+changed_persons as (
+
+    {{ changed_partition_keys('own_entries', ['person_id'], 'stored_own_entries') | indent(4) }}
+
+),
+
+entries_to_order as (
+
+    select * from own_entries
+    where person_id in (select person_id from changed_persons)
+
+),
+
+{%- else %}
+
+entries_to_order as (
+
+    select * from own_entries
+
+),
+
+{%- endif %}
+
 canonical_stages as (
 
     {{ canonical_stage_rows() }}
@@ -27,14 +76,14 @@ canonical_stages as (
 monotone as (
 
     select
-        own_entries.person_id,
+        entries_to_order.person_id,
         canonical_stages.stage,
         canonical_stages.stage_order,
-        min(own_entries.own_entered_at) as entered_at
-    from own_entries
+        min(entries_to_order.own_entered_at) as entered_at
+    from entries_to_order
     inner join canonical_stages
-        on own_entries.stage_order >= canonical_stages.stage_order
-    group by own_entries.person_id, canonical_stages.stage, canonical_stages.stage_order
+        on entries_to_order.stage_order >= canonical_stages.stage_order
+    group by entries_to_order.person_id, canonical_stages.stage, canonical_stages.stage_order
 
 )
 
@@ -43,9 +92,20 @@ select
     monotone.stage,
     monotone.stage_order,
     monotone.entered_at,
-    own_entries.person_id is null as is_implied
+    entries_to_order.person_id is null as is_implied,
+    entries_to_order.own_entered_at
 from monotone
-left join own_entries
+left join entries_to_order
     on
-        own_entries.person_id = monotone.person_id
-        and own_entries.stage_order = monotone.stage_order
+        entries_to_order.person_id = monotone.person_id
+        and entries_to_order.stage_order = monotone.stage_order
+{%- if is_incremental() %}
+union all
+-- a person with no own entry left: a tombstone over their stored rows
+select {{ tombstone_columns(columns, ['person_id']) }}
+from (
+    select person_id from changed_persons
+    except
+    select person_id from own_entries
+) as gone
+{%- endif %}
