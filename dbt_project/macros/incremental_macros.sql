@@ -91,6 +91,18 @@
 {%- endmacro %}
 
 {#
+    On an incremental run, fail with the one-time fix when the stored table lacks `column`,
+    a column the incremental select reads from it: it was stored by an earlier version of
+    the project, before the model kept that column.
+#}
+{% macro require_stored_column(column) -%}
+    {%- if execute and is_incremental()
+        and column not in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {{- exceptions.raise_compiler_error(this ~ " was stored without " ~ column ~ " (by an earlier version of the project): rebuild it once with `dbt build --full-refresh --select " ~ this.identifier ~ "`") }}
+    {%- endif %}
+{%- endmacro %}
+
+{#
     Post-hook: delete the stored partitions that no longer exist upstream. `upstreams` lists
     (relation, its columns in the order of `partition_columns`); a partition survives when any
     upstream still has it.

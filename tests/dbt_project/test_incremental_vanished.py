@@ -20,6 +20,9 @@ monotone stages then imply Cy's mql at her opportunity (03-25 15:00) and Bob's s
 The credits: Cy's deal 9000003 is archived and Bob's deal 9000002 (one touch, 5000 USD) is
 revised to 6000 USD. ``fct_attribution_credits`` must hold no credit of 9000003 and credit
 Bob's touch with 6000 in every model, as a full refresh does.
+
+An incremental model whose select reads a column that earlier versions did not store must fail,
+on a table stored without it, with a message naming the one-time full refresh.
 """
 
 from __future__ import annotations
@@ -192,3 +195,29 @@ def test_credits_of_an_archived_deal_are_gone_and_a_revised_deal_is_credited_aga
     assert after == _all_rows(refreshed, CREDITS), (
         f"{CREDITS} differs from a full refresh of the same warehouse"
     )
+
+
+#: incremental models whose select reads a column that earlier versions did not store
+UPGRADED = {
+    "intermediate.int_lifecycle_stages_made_monotone": "own_entered_at",
+    "marts.fct_attribution_credits": "inputs_fingerprint",
+}
+
+
+def test_a_table_stored_by_an_earlier_version_fails_with_the_one_time_fix(tmp_path):
+    warehouse = _built(tmp_path, CREDIT_SELECT)
+    with duckdb.connect(str(warehouse)) as con:
+        for relation, column in UPGRADED.items():
+            con.execute(f"alter table {relation} drop column {column}")
+
+    # one model at a time: the credits read the monotone stages, so they would be skipped
+    for relation, column in UPGRADED.items():
+        name = relation.split(".")[1]
+        try:
+            dbt(warehouse.parent, "build", "--select", name, *WITHOUT_UNIT_TESTS)
+        except AssertionError as failure:
+            output = str(failure)
+        else:
+            raise AssertionError(f"{name} was built on a table without {column}, which it reads")
+        assert f"was stored without {column}" in output, output
+        assert f"`dbt build --full-refresh --select {name}`" in output, output

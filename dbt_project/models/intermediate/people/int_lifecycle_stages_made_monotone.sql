@@ -35,6 +35,7 @@ own_entries as (
 ),
 
 {%- if is_incremental() %}
+{{- require_stored_column('own_entered_at') }}
 
 stored_own_entries as (
 

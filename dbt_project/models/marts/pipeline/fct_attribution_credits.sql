@@ -71,9 +71,7 @@ inputs as (
 ),
 
 {%- if is_incremental() %}
-{%- if execute and 'inputs_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
-{{ exceptions.raise_compiler_error(this ~ " was stored without inputs_fingerprint (by an earlier version of the project): rebuild it once with `dbt build --full-refresh --select fct_attribution_credits`") }}
-{%- endif %}
+{{- require_stored_column('inputs_fingerprint') }}
 
 -- each opportunity beside its stored fingerprint: new, changed or gone (no inputs left)
 changed as (
