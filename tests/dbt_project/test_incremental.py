@@ -69,7 +69,7 @@ INCREMENTAL_MODELS = {
 
 
 #: bookkeeping columns: when a row was written (differs between any two builds by design)
-RUN_STAMPS = ("parsed_at", "channeled_at")
+RUN_STAMPS = ("parsed_at", "channeled_at", "made_monotone_at")
 
 #: bookkeeping columns that differ between two databases given the same rows
 PER_DATABASE = ("dlt_load_id", "inputs_fingerprint")

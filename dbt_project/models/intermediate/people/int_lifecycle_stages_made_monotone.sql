@@ -9,7 +9,8 @@
     each row keeps (`own_entered_at`, null when implied). A run compares the own entries with
     the stored ones and makes monotone again only the persons whose own entries are new,
     changed or gone; a person with none left becomes a tombstone (stage null), deleted by the
-    post-hook in the same run.
+    post-hook in the same run. The rows written are stamped with the run's start
+    (`made_monotone_at`), which is how fct_stage_entries finds them.
 #}
 {{ config(
     materialized='incremental',
@@ -19,7 +20,8 @@
     post_hook="{{ delete_tombstones('stage') }}",
 ) }}
 
-{%- set columns = ['person_id', 'stage', 'stage_order', 'entered_at', 'is_implied', 'own_entered_at'] %}
+{%- set columns = ['person_id', 'stage', 'stage_order', 'entered_at', 'is_implied', 'own_entered_at',
+                   'made_monotone_at'] %}
 
 with
 
@@ -94,7 +96,8 @@ select
     monotone.stage_order,
     monotone.entered_at,
     entries_to_order.person_id is null as is_implied,
-    entries_to_order.own_entered_at
+    entries_to_order.own_entered_at,
+    {{ run_started_timestamp() }} as made_monotone_at
 from monotone
 left join entries_to_order
     on

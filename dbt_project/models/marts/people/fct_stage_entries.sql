@@ -1,10 +1,11 @@
 {#
     One row per (person, stage reached): the monotone entry into each canonical stage.
-    Incremental by person (macros/incremental_macros.sql): the monotone rule reads all of a
-    person's entries, so a run rewrites every row of each person with a new, changed or gone
-    entry (a later stage reached, an earlier entry pulling a stage back, the stage entries of a
-    merged contact joining the survivor's), and deletes the persons that are gone (a contact
-    merged away is no longer a person of its own).
+    Incremental by person (macros/incremental_macros.sql): int_lifecycle_stages_made_monotone
+    rewrites every row of each person with a new, changed or gone entry (a later stage
+    reached, an earlier entry pulling a stage back, the stage entries of a merged contact
+    joining the survivor's) and stamps them (`made_monotone_at`); a run takes the rows stamped
+    since this model's newest stamp, and deletes the persons that are gone (a contact merged
+    away is no longer a person of its own).
 #}
 {{ config(
     materialized='incremental',
@@ -24,10 +25,14 @@ stage_entries as (
         stage_order,
         entered_at,
         {{ to_reporting_date('entered_at') }} as entered_date,
-        is_implied
+        is_implied,
+        made_monotone_at
     from {{ ref('int_lifecycle_stages_made_monotone') }}
+    {%- if is_incremental() %}
+    {{- require_stored_column('made_monotone_at') }}
+    where {{ stamped_since('made_monotone_at') }}
+    {%- endif %}
 
 )
 
 select * from stage_entries
-{{ changed_partitions('stage_entries', ['person_id']) }}
