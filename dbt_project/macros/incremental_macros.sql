@@ -202,6 +202,19 @@
 {%- endmacro %}
 
 {#
+    What a stamped model computes itself besides its upstream rows, such as a date in the
+    reporting time zone, follows no stamp: the partitions (`partition_column`) whose stored
+    `stored_column` differs from `expression` now (a changed `reporting_timezone`), to take
+    with the stamped rows. Reads the stored table once.
+#}
+{% macro stored_value_differs(partition_column, stored_column, expression) -%}
+    {{ partition_column }} in (
+        select {{ partition_column }} from {{ this }}
+        where {{ stored_column }} is distinct from {{ expression }}
+    )
+{%- endmacro %}
+
+{#
     A fingerprint of the rows of a small relation or CTE (the rules and lookups a model applies
     to every row): an md5 of its rows in order, each column written with its length in front
     so that different rows never write the same text. A model stores it on every row it writes

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -146,6 +147,16 @@ def test_non_default_settings_equal_the_ground_truth(built_warehouse, tmp_path):
     assert read_table(tmp_path, "certified.warehouse_settings") == [
         settings_row(settings, warehouse.world)
     ]
+    # the incremental marts that write a date of each instant wrote it again in the new zone
+    zone = ZoneInfo(settings.reporting_timezone)
+    for relation, instant, day in (
+        ("marts.fct_touchpoints", "touched_at", "touched_date"),
+        ("marts.fct_stage_entries", "entered_at", "entered_date"),
+    ):
+        rows = read_table(tmp_path, relation)
+        assert rows, f"{relation} is empty"
+        wrong = [r for r in rows if r[instant].astimezone(zone).date() != r[day]]
+        assert not wrong, f"{relation}: {len(wrong)} of {len(rows)} dates not in {zone}: {wrong[0]}"
     truth = compute_truth(warehouse.world, settings)
     for table in (
         *PIPELINE_TABLES,

@@ -4,8 +4,9 @@
     rewrites every row of each person with a new, changed or gone entry (a later stage
     reached, an earlier entry pulling a stage back, the stage entries of a merged contact
     joining the survivor's) and stamps them (`made_monotone_at`); a run takes the rows stamped
-    since this model's newest stamp, and deletes the persons that are gone (a contact merged
-    away is no longer a person of its own).
+    since this model's newest stamp, with the persons whose stored entry date differs from
+    the one the reporting time zone now gives (`stored_value_differs`), and deletes the
+    persons that are gone (a contact merged away is no longer a person of its own).
 #}
 {{ config(
     materialized='incremental',
@@ -30,7 +31,9 @@ stage_entries as (
     from {{ ref('int_lifecycle_stages_made_monotone') }}
     {%- if is_incremental() %}
     {{- require_stored_column('made_monotone_at') }}
-    where {{ stamped_since('made_monotone_at') }}
+    where
+        {{ stamped_since('made_monotone_at') }}
+        or {{ stored_value_differs('person_id', 'entered_date', to_reporting_date('entered_at')) }}
     {%- endif %}
 
 )

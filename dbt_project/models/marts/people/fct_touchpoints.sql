@@ -3,7 +3,9 @@
     Incremental by touchpoint (macros/incremental_macros.sql): a run rewrites the touchpoints
     that int_touchpoints_channeled wrote since this model's last run (`channeled_at`: new
     touches, activity history attached late included, and changed ones: a person's identity
-    after a merge, a channel or campaign key), and deletes those that are gone.
+    after a merge, a channel or campaign key), with those whose stored date differs from the
+    one the reporting time zone now gives (`stored_value_differs`), and deletes those that are
+    gone.
 #}
 {{ config(
     materialized='incremental',
@@ -29,7 +31,9 @@ touchpoints as (
         channeled_at
     from {{ ref('int_touchpoints_channeled') }}
     {%- if is_incremental() %}
-    where {{ stamped_since('channeled_at') }}
+    where
+        {{ stamped_since('channeled_at') }}
+        or {{ stored_value_differs('touchpoint_id', 'touched_date', to_reporting_date('touched_at')) }}
     {%- endif %}
 
 )
