@@ -151,6 +151,44 @@ def test_late_updates_reached_the_incremental_marts(builds):
     assert spend_days, "no stored spend day was restated by the later load"
 
 
+def _own_entries_by_person(state) -> dict[str, set]:
+    """From int_lifecycle_stage_entries_unioned's rows: each person's own entries, the
+    earliest entry per stage order (docs/certified_tables.md, Lifecycle stages)."""
+    _, _, rows, columns = state
+    earliest: dict[tuple, object] = {}
+    for values in rows:
+        row = dict(zip(columns, values, strict=True))
+        key = (row["person_id"], row["stage_order"])
+        earliest[key] = min(earliest.get(key, row["entered_at"]), row["entered_at"])
+    by_person: dict[str, set] = {}
+    for (person, order), entered_at in earliest.items():
+        by_person.setdefault(person, set()).add((order, entered_at))
+    return by_person
+
+
+def test_a_one_day_run_rewrote_only_the_persons_whose_entries_changed(builds):
+    """The slice a run rewrites: int_lifecycle_stages_made_monotone wrote (stamped with the run,
+    `made_monotone_at`) exactly the persons whose own entries the later load changed or added,
+    found here from the stage entries before and after, and no other person. (fct_stage_entries
+    carries that stamp on: it holds the rows of the persons so stamped.)"""
+    _, _, _, before, after, _ = builds
+    entries = "intermediate.int_lifecycle_stage_entries_unioned"
+    old, new = _own_entries_by_person(before[entries]), _own_entries_by_person(after[entries])
+    changed = {person for person in new if old.get(person) != new[person]}
+    assert changed, "the later load changed no person's stage entries: the test proves nothing"
+    monotone = "intermediate.int_lifecycle_stages_made_monotone"
+    stamped_before = [dict(zip(before[monotone][3], r, strict=True)) for r in before[monotone][2]]
+    stamped_after = [dict(zip(after[monotone][3], r, strict=True)) for r in after[monotone][2]]
+    last_run = max(r["made_monotone_at"] for r in stamped_before)
+    rewritten = {r["person_id"] for r in stamped_after if r["made_monotone_at"] > last_run}
+    assert rewritten == changed, (
+        f"rewrote {len(rewritten - changed)} persons whose entries did not change"
+        f" and missed {len(changed - rewritten)} whose entries did"
+    )
+    persons = {r["person_id"] for r in stamped_after}
+    assert len(rewritten) < len(persons), "every person was rewritten"
+
+
 def test_deals_closed_and_revised_after_the_first_load_moved_velocity(builds):
     """Between the two loads deals created before the first closed and amounts were revised
     (the world's own record of them, apart from dbt), and the velocity and booking rows of
