@@ -139,3 +139,49 @@
 {# the day of the week of a date: 0 = Sunday ... 6 = Saturday #}
 {% macro day_of_week(day) -%}{{ return(adapter.dispatch('day_of_week')(day)) }}{%- endmacro %}
 {% macro default__day_of_week(day) -%}extract(dow from {{ day }}){%- endmacro %}
+
+{#
+    The first row of each partition in an order, with the partition's row count: a select of
+    `partition_column`, `columns` and `row_count`, one row per partition of `relation`.
+    `order_columns` must order each partition's rows without ties (end with a unique column).
+    DuckDB: one aggregate (arg_min over the order as a struct), which sorts nothing (at a
+    million people: 0.6 s against 2.7 s for the window over 8M touches); elsewhere a window.
+#}
+{% macro first_row_per_partition(relation, partition_column, order_columns, columns) -%}
+    {{- return(adapter.dispatch('first_row_per_partition')(relation, partition_column, order_columns, columns)) -}}
+{%- endmacro %}
+
+{% macro default__first_row_per_partition(relation, partition_column, order_columns, columns) -%}
+    select {{ partition_column }}, {{ columns | join(', ') }}, row_count
+    from (
+        select
+            {{ partition_column }},
+            {{ columns | join(', ') }},
+            row_number() over (
+                partition by {{ partition_column }} order by {{ order_columns | join(', ') }}
+            ) as row_number_in_partition,
+            count(*) over (partition by {{ partition_column }}) as row_count
+        from {{ relation }}
+    ) as numbered
+    where row_number_in_partition = 1
+{%- endmacro %}
+
+{% macro duckdb__first_row_per_partition(relation, partition_column, order_columns, columns) -%}
+    select
+        {{ partition_column }},
+        {%- for column in columns %}
+        struct_extract(first_row, '{{ column }}') as {{ column }},
+        {%- endfor %}
+        row_count
+    from (
+        select
+            {{ partition_column }},
+            arg_min(
+                struct_pack({% for column in columns %}{{ column }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor %}),
+                struct_pack({% for column in order_columns %}order_{{ loop.index }} := {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+            ) as first_row,
+            count(*) as row_count
+        from {{ relation }}
+        group by {{ partition_column }}
+    ) as firsts
+{%- endmacro %}

@@ -39,41 +39,13 @@ touches as (
 
 ),
 
--- the first touch by aggregates, not a window: a window sorts every touch of every person
-touch_counts as (
-
-    select
-        person_id,
-        count(*) as touch_count,
-        min(touched_at) as first_touched_at
-    from touches
-    group by person_id
-
-),
-
-touches_at_first_instant as (
-
-    select
-        touches.person_id,
-        touches.touchpoint_id,
-        touches.channel,
-        touches.campaign_key
-    from touches
-    inner join touch_counts
-        on
-            touch_counts.person_id = touches.person_id
-            and touch_counts.first_touched_at = touches.touched_at
-
-),
-
--- touches at the same instant: the smallest touchpoint id first
+-- the first touch (earliest, ties by touchpoint id) and the touch count of each person
 first_touches as (
 
-    select *
-    from touches_at_first_instant
-    where touchpoint_id in (
-        select min(touchpoint_id) from touches_at_first_instant group by person_id
-    )
+    {{ first_row_per_partition(
+        'touches', 'person_id', ['touched_at', 'touchpoint_id'],
+        ['touchpoint_id', 'channel', 'campaign_key']
+    ) | indent(4) }}
 
 ),
 
@@ -121,13 +93,11 @@ select
     coalesce(first_touches.channel, crm_source_channels.channel, 'unknown') as original_channel,
     coalesce(first_touches.campaign_key, '(none)') as original_campaign_key,
     first_touches.touchpoint_id as first_touchpoint_id,
-    coalesce(touch_counts.touch_count, 0) as touch_count
+    coalesce(first_touches.row_count, 0) as touch_count
 from people
 left join lead_entries
     on lead_entries.person_id = people.person_id
 left join first_touches
     on first_touches.person_id = people.person_id
-left join touch_counts
-    on touch_counts.person_id = people.person_id
 left join crm_source_channels
     on crm_source_channels.subject_id = people.person_id
