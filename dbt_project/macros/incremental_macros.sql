@@ -68,16 +68,25 @@
         select * from {{ upstream }}
         where ({{ key }}) in (select {{ key }} from changed_keys)
         union all
-        select {{ tombstone_columns(columns, partition_columns) | indent(12) }}
-        from (
-            select {{ key }} from changed_keys
-            except
-            select {{ key }} from {{ upstream }}
-        ) as gone
+        {{ gone_tombstones(columns, partition_columns, 'changed_keys', upstream) | indent(8) }}
     ) as changed_partition_rows
     {%- else %}
     select * from {{ upstream }}
     {%- endif %}
+{%- endmacro %}
+
+{#
+    A tombstone for each key of `changed_keys` (a CTE of keys found new, changed or gone) that
+    `upstream` no longer holds: the key columns, every other of `columns` null.
+#}
+{% macro gone_tombstones(columns, key_columns, changed_keys, upstream) -%}
+    {%- set key = key_columns | join(', ') %}
+    select {{ tombstone_columns(columns, key_columns) | indent(4) }}
+    from (
+        select {{ key }} from {{ changed_keys }}
+        except
+        select {{ key }} from {{ upstream }}
+    ) as gone
 {%- endmacro %}
 
 {#

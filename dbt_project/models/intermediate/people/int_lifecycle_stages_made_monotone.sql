@@ -106,10 +106,5 @@ left join entries_to_order
 {%- if is_incremental() %}
 union all
 -- a person with no own entry left: a tombstone over their stored rows
-select {{ tombstone_columns(columns, ['person_id']) }}
-from (
-    select person_id from changed_persons
-    except
-    select person_id from own_entries
-) as gone
+{{ gone_tombstones(columns, ['person_id'], 'changed_persons', 'own_entries') }}
 {%- endif %}
