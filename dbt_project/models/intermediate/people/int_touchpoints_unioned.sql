@@ -17,14 +17,16 @@
     URL-parses only the touches whose conformed staged row, with the person of its record, is
     not stored as it is: new touches (late-attached history of any date included), touches
     whose record's person changed (a merge, a new email) and touches a source restated (a
-    program renamed or created later, a changed setting of the source's staging model). One
-    full outer join on touchpoint_id sets every identified touch beside its stored row and
-    compares the columns it was computed from (nulls equal); a stored touch with no identified
-    one (no longer staged, its record gone, or now a duplicate response) comes out of the same
-    join as a tombstone, a row with only its touchpoint_id, which the delete+insert writes over
-    the stored row and the post-hook deletes (`delete_tombstones`) before the run commits, so
-    no reader sees it. The identified touches are read once a run, and no comparison hashes
-    every column of both sides. The parsed columns are a function of `query_string` and the
+    program renamed or created later, a changed setting of the source's staging model). Each
+    stored row keeps `inputs_fingerprint`, the `row_fingerprint` (macros/cross_database.sql) of
+    the columns it was computed from; one full outer join on touchpoint_id sets every
+    identified touch, fingerprinted, beside the stored fingerprint, so a run reads two stored
+    columns, not ten (the comparison of every column was half of this model's time at a
+    million people). A stored touch with no identified one (no longer staged, its record gone,
+    or now a duplicate response) comes out of the same join as a tombstone, a row with only
+    its touchpoint_id, which the delete+insert writes over the stored row and the post-hook
+    deletes (`delete_tombstones`) before the run commits, so no reader sees it. The identified
+    touches are read once a run. The parsed columns are a function of `query_string` and the
     var `visitor_text_max_length`, so only a change of the parsing itself (`query_param`,
     `url_decode`, macros/visitor_text.sql, `query_fields`) or of that var needs
     `dbt build --full-refresh`. `parsed_at` is the start of the run that parsed the row:
@@ -46,6 +48,8 @@
 {%- set compared_columns = ['touchpoint_id', 'person_id', 'source_system', 'source_record_id',
                             'touched_at', 'touch_type', 'query_string', 'program_id',
                             'program_name', 'program_channel'] -%}
+{#- what the parsing carries through: those columns and their fingerprint -#}
+{%- set carried_columns = compared_columns + ['inputs_fingerprint'] -%}
 
 with
 
@@ -54,29 +58,33 @@ with
 -- (identified_touchpoints, macros/people_macros.sql)
 identified as (
 
-    select * from {{ identified_touchpoints() }} as touches
+    select
+        touches.*,
+        {{ row_fingerprint(compared_columns | reject('equalto', 'touchpoint_id') | list) }}
+            as inputs_fingerprint
+    from {{ identified_touchpoints() }} as touches
 
 ),
 
 {%- if is_incremental() %}
+{{- require_stored_column('inputs_fingerprint') }}
 
--- every identified touch beside its stored row: new (no stored row), changed (a column it was
--- computed from differs, nulls equal) or vanished (no identified touch: a tombstone, all but
--- its touchpoint_id null, which the post-hook deletes)
+-- every identified touch beside its stored fingerprint: new (no stored row), changed (a column
+-- it was computed from differs: another fingerprint) or vanished (no identified touch: a
+-- tombstone, all but its touchpoint_id null, which the post-hook deletes)
 compared as (
 
     select
         coalesce(identified.touchpoint_id, stored.touchpoint_id) as touchpoint_id,
-        {%- for column in compared_columns if column != 'touchpoint_id' %}
+        {%- for column in carried_columns if column != 'touchpoint_id' %}
         identified.{{ column }},
         {%- endfor %}
         stored.touchpoint_id is null
-        {%- for column in compared_columns if column != 'touchpoint_id' %}
-        or identified.{{ column }} is distinct from stored.{{ column }}
-        {%- endfor %} as is_new_changed_or_vanished
+        or identified.touchpoint_id is null
+        or identified.inputs_fingerprint <> stored.inputs_fingerprint as is_new_changed_or_vanished
     from identified
     full outer join (
-        select {{ compared_columns | join(', ') }} from {{ this }}
+        select touchpoint_id, inputs_fingerprint from {{ this }}
     ) as stored
         on stored.touchpoint_id = identified.touchpoint_id
 
@@ -87,7 +95,7 @@ compared as (
 to_parse as (
 
     {%- if is_incremental() %}
-    select {{ compared_columns | join(', ') }}
+    select {{ carried_columns | join(', ') }}
     from compared
     where is_new_changed_or_vanished
     {%- else %}
@@ -100,7 +108,7 @@ to_parse as (
 captured as (
 
     select
-        {{ compared_columns | join(',\n        ') }},
+        {{ carried_columns | join(',\n        ') }},
         {%- for field in query_fields %}
         {{ query_param('query_string', field) }} as {{ field }}{% if not loop.last %},{% endif %}
         {%- endfor %}
@@ -111,7 +119,7 @@ captured as (
 decoded as (
 
     select
-        {{ compared_columns | join(',\n        ') }},
+        {{ carried_columns | join(',\n        ') }},
         {%- for field in query_fields %}
         {{ url_decode(field) }} as {{ field }}{% if not loop.last %},{% endif %}
         {%- endfor %}
@@ -167,5 +175,6 @@ select
     ), '') as visitor_text_corrections,
     -- when this row was parsed: the start of the run that wrote it (int_touchpoints_channeled
     -- takes the rows parsed since its own last run)
-    {{ run_started_timestamp() }} as parsed_at
+    {{ run_started_timestamp() }} as parsed_at,
+    inputs_fingerprint
 from cleaned
