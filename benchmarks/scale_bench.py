@@ -2,12 +2,13 @@
 
 Loading a million people through the sandbox takes hours on this machine (100k take about 23
 minutes), so the 1M figures start from a world loaded by ``dbt_bench.py --keep DIR`` (its
-``before`` and ``after`` warehouses, three days apart) and copy every person-level raw table
+``before`` and ``after`` warehouses, ``--advance-days`` apart: SCALE_RESULTS.md says how many for
+each figure) and copy every person-level raw table
 ``--copies`` times: HubSpot contacts, companies, deals and their associations, Marketo leads,
 activities and program members. Each copy offsets every key (and tags every email), so it is a
 distinct set of people with the same histories; the campaign-level tables (ad days, programs, FX)
 stay as loaded, as campaigns do not grow with people. Copying ``after`` the same way gives the
-incremental run ten times the real changes of those three days.
+incremental run ten times the real changes of those days.
 
 Measured: a full ``dbt build``, the Great Expectations suites (certified alone, then all), an
 incremental ``dbt build`` after the change, and ``--full-refresh`` on a copy; dbt's peak memory.
