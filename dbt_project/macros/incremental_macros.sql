@@ -207,7 +207,16 @@
 {%- endmacro %}
 
 {% macro stamped_since(column) -%}
-    {{ column }} > coalesce((select max({{ column }}) from {{ this }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+    {{ stamped_after(column, '(select max(' ~ column ~ ') from ' ~ this ~ ')') }}
+{%- endmacro %}
+
+{#
+    The rows whose stamp `column` is after `newest` (a scalar query, null when nothing is
+    stored yet: then every row); `stamped_since` with this model's newest stamp, and the data
+    tests scoped to the rows written since they last passed (macros/scoped_tests.sql).
+#}
+{% macro stamped_after(column, newest) -%}
+    {{ column }} > coalesce({{ newest }}, cast('1900-01-01' as {{ dbt.type_timestamp() }}))
 {%- endmacro %}
 
 {#

@@ -59,19 +59,21 @@
 
 {#
     dbt's hook for a test's `where` (the documented way to template it): a test with
-    `meta: {checked_since: <stamp column>}` reads the rows stamped after its watermark;
-    otherwise dbt's own behaviour.
+    `meta: {checked_since: <stamp column>}` reads the rows stamped after its watermark (and
+    its own `where`, when it has one); otherwise dbt's own behaviour.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set stamp = (config.get('meta') or {}).get('checked_since') -%}
     {%- if stamp -%}
+        {%- set watermark -%}
+            (select max(checked_through) from {{ test_watermarks_relation() }}
+             where test_id = '{{ model.unique_id }}')
+        {%- endset -%}
+        {%- set where = config.get('where') -%}
         {%- set filtered -%}
             (select * from {{ relation }}
-             where {{ stamp }} > coalesce(
-                 (select max(checked_through) from {{ test_watermarks_relation() }}
-                  where test_id = '{{ model.unique_id }}'),
-                 cast('1900-01-01' as {{ dbt.type_timestamp() }})
-             )) dbt_subquery
+             where {{ stamped_after(stamp, watermark) }}
+             {%- if where %} and ({{ where }}){% endif %}) dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- else -%}
