@@ -16,7 +16,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup demo test lint format ui sandbox truth bench bench-sandbox clean postgres-server reports reports-setup browser mf
+.PHONY: help setup demo test lint format ui sandbox truth bench bench-sandbox bench-overhead clean postgres-server reports reports-setup browser mf
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -114,6 +114,9 @@ bench: setup  ## the daily run against a full refresh at 10k and 100k people; wr
 
 bench-sandbox: setup  ## world generation and serving at 10k, 100k, 1M people (slow)
 	$(PY) benchmarks/sandbox_bench.py --scales $${SCALES:-10000,100000,1000000}
+
+bench-overhead: setup  ## dbt against the same SQL run directly in DuckDB, on a kept load (KEEP=, COPIES=, REPEATS=): benchmarks/OVERHEAD_RESULTS.md (slow)
+	$(PY) benchmarks/overhead_bench.py --keep $${KEEP:?set KEEP to a folder made by benchmarks/dbt_bench.py --keep} --copies $${COPIES:-1} --repeats $${REPEATS:-3}
 
 clean:  ## remove generated data (keeps .venv)
 	rm -rf data artifacts dagster_home/storage dagster_home/history dagster_home/schedules dagster_home/logs
