@@ -31,7 +31,7 @@ def test_statements_keep_their_thread_order_and_seconds_and_a_seed_copy_loses_it
                 _event("Rollback", "T2"),
                 _event("ConnectionClosed", "T1"),
             ]
-        )  # fmt: skip
+        )
     )
     statements = read_statements(log)
     assert [(s["kind"], s["thread"]) for s in statements] == [
@@ -64,10 +64,10 @@ def test_the_replay_runs_each_thread_on_its_own_cursor_with_its_transactions(tmp
                     sql="create table after_close as select count(*) as n "
                     "from duckdb_tables() where table_name = 'staged'",
                 ),
-                # a rollback with no transaction open is not an error (dbt rolls back only open ones)
+                # a rollback with no transaction open is no error: dbt rolls back only open ones
                 _event("Rollback", "T1"),
             ]
-        )  # fmt: skip
+        )
     )
     replay_child(log, warehouse)
     assert json.loads(capsys.readouterr().out)["statements"] == 10
