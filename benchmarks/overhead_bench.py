@@ -175,17 +175,17 @@ def measure(label: str, base: Path, run: Path, repeats: int) -> dict:
     replayed = run.parent / "replay" / "warehouse.duckdb"
     replayed.parent.mkdir(exist_ok=True)
     pairs = []
-    dbt_first = True
     for index in range(repeats):
+        # every other pair replays first: the statements of the previous build (the same work)
+        replay_first = index % 2 == 1
+        if replay_first:
+            shutil.copy2(base, replayed)
+            direct = replay(run / "logs" / "dbt.log", replayed)
         shutil.copy2(base, run / "warehouse.duckdb")
-        if dbt_first or not pairs:
-            build = timed_dbt_build(run)
+        build = timed_dbt_build(run)
+        if not replay_first:
             shutil.copy2(base, replayed)
             direct = replay(run / "logs" / "dbt.log", replayed)
-        else:  # the replay first, of the statements of the previous build (the same work)
-            shutil.copy2(base, replayed)
-            direct = replay(run / "logs" / "dbt.log", replayed)
-            build = timed_dbt_build(run)
         if table_counts(replayed) != table_counts(run / "warehouse.duckdb"):
             raise RuntimeError(f"{label}: the replay left other tables or row counts than dbt")
         pairs.append({"dbt": build, "direct": direct,
@@ -194,7 +194,6 @@ def measure(label: str, base: Path, run: Path, repeats: int) -> dict:
             f"{label} {index + 1}/{repeats}: dbt {build['seconds']} s (SQL inside"
             f" {build['sql_inside_dbt_s']} s), directly {direct['seconds']} s"
         )
-        dbt_first = not dbt_first
     replayed.unlink()
     return {
         "pairs": pairs,

@@ -21,17 +21,32 @@
     change under rows that were not written again.
 #}
 
-{% macro test_watermarks_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='audit', identifier='test_watermarks')) }}
+{#
+    The project's own bookkeeping in the warehouse: a table of the `audit` schema (the
+    watermarks here, the view fingerprints of macros/view_materialization.sql).
+#}
+{% macro audit_relation(identifier) -%}
+    {{ return(api.Relation.create(database=target.database, schema='audit', identifier=identifier)) }}
 {%- endmacro %}
 
-{# on-run-start: the table of watermarks, created once #}
-{% macro create_test_watermarks() -%}
+{# on-run-start hooks: an audit table, created once; `columns`: (name, type) pairs #}
+{% macro create_audit_table(identifier, columns) -%}
     create schema if not exists audit;
-    create table if not exists {{ test_watermarks_relation() }} (
-        test_id {{ dbt.type_string() }},
-        checked_through {{ dbt.type_timestamp() }}
+    create table if not exists {{ audit_relation(identifier) }} (
+        {%- for name, type in columns %}
+        {{ name }} {{ type }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     )
+{%- endmacro %}
+
+{% macro test_watermarks_relation() -%}
+    {{ return(audit_relation('test_watermarks')) }}
+{%- endmacro %}
+
+{# on-run-start: the table of watermarks #}
+{% macro create_test_watermarks() -%}
+    {{ create_audit_table('test_watermarks', [
+        ('test_id', dbt.type_string()), ('checked_through', dbt.type_timestamp())]) }}
 {%- endmacro %}
 
 {# on-run-end: each scoped test that passed in this run has checked every row through its start #}

@@ -22,16 +22,13 @@
 #}
 
 {% macro view_fingerprints_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='audit', identifier='view_fingerprints')) }}
+    {{ return(audit_relation('view_fingerprints')) }}
 {%- endmacro %}
 
-{# on-run-start: the table of fingerprints, created once #}
+{# on-run-start: the table of fingerprints (audit tables: macros/scoped_tests.sql) #}
 {% macro create_view_fingerprints() -%}
-    create schema if not exists audit;
-    create table if not exists {{ view_fingerprints_relation() }} (
-        relation_name {{ dbt.type_string() }},
-        fingerprint {{ dbt.type_string() }}
-    )
+    {{ create_audit_table('view_fingerprints', [
+        ('relation_name', dbt.type_string()), ('fingerprint', dbt.type_string())]) }}
 {%- endmacro %}
 
 {# What a view is made of, hashed: its SQL, docs and config, and its parents' columns now. #}
