@@ -100,7 +100,11 @@ def run_pipeline(data: Path, env: dict[str, str], log: Path) -> dict:
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise RuntimeError(f"the run failed (exit {child.returncode}); its log: {log}")
+        # the run's folder is temporary: its log is kept where the results go
+        kept = ROOT / "artifacts" / "bench" / f"daily-failed-{log.name}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, kept)
+        raise RuntimeError(f"the run failed (exit {child.returncode}); its log: {kept}")
     steps = {name: seconds_of(d) for name, d in STEP.findall(log.read_text(errors="replace"))}
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "steps": steps}
 
