@@ -4,7 +4,7 @@
     A test whose `meta` names `checked_since: <stamp column>` reads only the rows stamped after
     the start of the last run in which it passed (kept in `audit.test_watermarks`), instead of
     the whole table. Only for the incremental models that stamp every row they write with the
-    start of the run (`parsed_at`, `channeled_at`, `made_monotone_at`, `built_at`: `run_started_timestamp`)
+    start of the run (`parsed_at`, `channeled_at`, `made_monotone_at`: `run_started_timestamp`)
     and delete+insert by a key, and only for tests whose truth a run cannot change for rows it
     did not write:
 

@@ -63,14 +63,13 @@ INCREMENTAL_MODELS = {
     "intermediate.int_touchpoints_channeled": ("touchpoint_id",),
     "marts.fct_touchpoints": ("touchpoint_id",),
     "marts.fct_stage_entries": ("person_id", "stage"),
-    "marts.dim_people": ("person_id",),
     "marts.fct_spend_daily": ("spend_date", "platform", "account_id", "campaign_key"),
     "marts.fct_attribution_credits": ("opportunity_id", "attribution_model", "touchpoint_id"),
 }
 
 
 #: bookkeeping columns: when a row was written (differs between any two builds by design)
-RUN_STAMPS = ("parsed_at", "channeled_at", "made_monotone_at", "built_at")
+RUN_STAMPS = ("parsed_at", "channeled_at", "made_monotone_at")
 
 #: bookkeeping columns that differ between two databases given the same rows
 PER_DATABASE = ("dlt_load_id", "inputs_fingerprint")
@@ -188,44 +187,6 @@ def test_a_one_day_run_rewrote_only_the_persons_whose_entries_changed(builds):
     )
     persons = {r["person_id"] for r in stamped_after}
     assert len(rewritten) < len(persons), "every person was rewritten"
-
-
-def _rows_by(state, key: str) -> dict:
-    _, _, rows, columns = state
-    return {r[columns.index(key)]: dict(zip(columns, r, strict=True)) for r in rows}
-
-
-def test_a_one_day_run_described_again_only_the_persons_whose_row_or_touches_changed(builds):
-    """The slice dim_people rewrites (stamped `built_at`): every person whose row the later
-    load changed or added, and besides them only persons whose touches changed (a touch new,
-    changed, gone or moved to another person: its person before and after, from
-    int_touchpoints_channeled's rows without stamps), not every person."""
-    _, _, _, before, after, _ = builds
-    old_people = _rows_by(before["marts.dim_people"], "person_id")
-    new_people = _rows_by(after["marts.dim_people"], "person_id")
-    changed_rows = {
-        person for person, row in new_people.items()
-        if _without_stamps(old_people.get(person, {})) != _without_stamps(row)
-    }  # fmt: skip
-    assert changed_rows, "the later load changed no person's row: the test proves nothing"
-    channeled = "intermediate.int_touchpoints_channeled"
-    old_touches = _rows_by(before[channeled], "touchpoint_id")
-    new_touches = _rows_by(after[channeled], "touchpoint_id")
-    touch_persons = set()
-    for touch in old_touches.keys() | new_touches.keys():
-        old, new = old_touches.get(touch), new_touches.get(touch)
-        if old is None or new is None or _without_stamps(old) != _without_stamps(new):
-            touch_persons |= {row["person_id"] for row in (old, new) if row}
-    last_run = max(r["built_at"] for r in old_people.values())
-    rewritten = {person for person, row in new_people.items() if row["built_at"] > last_run}
-    assert changed_rows <= rewritten, (
-        f"{len(changed_rows - rewritten)} persons whose row changed were not written again"
-    )
-    unexplained = rewritten - changed_rows - touch_persons
-    assert not unexplained, (
-        f"{len(unexplained)} persons written again with neither their row nor a touch changed"
-    )
-    assert len(rewritten) < len(new_people), "every person was written again"
 
 
 def test_deals_closed_and_revised_after_the_first_load_moved_velocity(builds):

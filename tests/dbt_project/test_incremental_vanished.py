@@ -143,58 +143,6 @@ def test_touches_whose_person_changed_are_parsed_again_and_only_they(tmp_path):
         )
 
 
-PEOPLE = "marts.dim_people"
-PEOPLE_SELECT = ("--select", "+dim_people", "--indirect-selection", "cautious",
-                 *WITHOUT_UNIT_TESTS)  # fmt: skip
-
-
-def _people(warehouse) -> dict[str, dict]:
-    """dim_people's rows by person id, with the run stamp `built_at`."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        cursor = con.execute(f"select * from {PEOPLE}")
-        columns = [d[0] for d in cursor.description]
-        rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
-    return {r["person_id"]: r for r in rows}
-
-
-def test_persons_whose_touches_vanished_or_moved_away_are_described_again(tmp_path):
-    """dim_people computes the first touch only for the persons it finds changed. Bob's visit
-    1007 is gone: his touch count falls by one and no touch of his is written again, so only
-    the count shows it. Cy's Marketo lead comes with another email: its touches move to a new
-    person, and their stamps name only that new person. Bob and Cy must be described again,
-    the new person added (Cy keeps her CRM record, now with no touch), no one else written
-    again, and the table must equal a full refresh."""
-    warehouse = _built(tmp_path, PEOPLE_SELECT)
-    before = _people(warehouse)
-    touches = _rows(warehouse, "intermediate.int_touchpoints_unioned")
-    bob = touches[GONE_TOUCHPOINT]["person_id"]
-    lead_touches = {t for t, r in touches.items() if r["source_record_id"] == MOVED_LEAD}
-    (cy,) = {touches[t]["person_id"] for t in lead_touches}
-    others = set(before) - {bob, cy}
-    assert lead_touches and others, "no touch of the lead, or no one else: the test proves less"
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("delete from raw_marketo.activities where id = ?", [GONE_ACTIVITY_ID])
-        con.execute("update raw_marketo.leads set email = 'cy.ito@elsewhere.example.com'"
-                    " where id = ?", [int(MOVED_LEAD)])  # fmt: skip
-
-    dbt(warehouse.parent, "build", *PEOPLE_SELECT)
-    after = _people(warehouse)
-    assert after[bob]["touch_count"] == before[bob]["touch_count"] - 1
-    assert after[cy]["touch_count"] == before[cy]["touch_count"] - len(lead_touches)
-    (new_person,) = set(after) - set(before)
-    assert after[new_person]["touch_count"] == len(lead_touches)
-    last_run = max(r["built_at"] for r in before.values())
-    rewritten = {person for person, row in after.items() if row["built_at"] > last_run}
-    assert rewritten == {bob, cy, new_person}, (
-        f"wrote {len(rewritten)} persons again: missed {sorted({bob, cy, new_person} - rewritten)},"
-        f" {len(rewritten - {bob, cy, new_person})} others"
-    )
-    refreshed = _refreshed(tmp_path, warehouse, PEOPLE_SELECT)
-    assert _all_rows(warehouse, PEOPLE) == _all_rows(refreshed, PEOPLE), (
-        f"{PEOPLE} differs from a full refresh of the same warehouse"
-    )
-
-
 #: Cy's Marketo lead and its only status changes (New 03-11, Marketing Qualified 03-18)
 CY_LEAD = "13"
 GONE_STATUS_CHANGES = (1005, 1006)
@@ -304,9 +252,8 @@ UPGRADED = {
     "intermediate.int_lifecycle_stages_made_monotone": "own_entered_at",
     "marts.fct_attribution_credits": "inputs_fingerprint",
     "marts.fct_stage_entries": "made_monotone_at",
-    "marts.dim_people": "built_at",
 }
-UPGRADED_SELECT = ("--select", "+fct_attribution_credits", "+fct_stage_entries", "+dim_people",
+UPGRADED_SELECT = ("--select", "+fct_attribution_credits", "+fct_stage_entries",
                    "--indirect-selection", "cautious", *WITHOUT_UNIT_TESTS)  # fmt: skip
 
 
