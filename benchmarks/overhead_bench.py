@@ -174,18 +174,22 @@ def measure(label: str, base: Path, run: Path, repeats: int) -> dict:
     # the same file name as dbt's: the statements name its catalog, "warehouse"
     replayed = run.parent / "replay" / "warehouse.duckdb"
     replayed.parent.mkdir(exist_ok=True)
+
+    def replay_on_copy() -> dict:
+        """The statements in the last build's log, replayed on a fresh copy of `base`."""
+        shutil.copy2(base, replayed)
+        return replay(run / "logs" / "dbt.log", replayed)
+
     pairs = []
     for index in range(repeats):
         # every other pair replays first: the statements of the previous build (the same work)
         replay_first = index % 2 == 1
         if replay_first:
-            shutil.copy2(base, replayed)
-            direct = replay(run / "logs" / "dbt.log", replayed)
+            direct = replay_on_copy()
         shutil.copy2(base, run / "warehouse.duckdb")
         build = timed_dbt_build(run)
         if not replay_first:
-            shutil.copy2(base, replayed)
-            direct = replay(run / "logs" / "dbt.log", replayed)
+            direct = replay_on_copy()
         if table_counts(replayed) != table_counts(run / "warehouse.duckdb"):
             raise RuntimeError(f"{label}: the replay left other tables or row counts than dbt")
         pairs.append({"dbt": build, "direct": direct,
