@@ -7,9 +7,8 @@ first of each key, so the whole package is deduplicated at once. This runs those
 (:func:`merge_statements`, the SQL dlt writes for the project's DuckDB destination; the test
 suite compares them with a package of dlt's own) on a staging table made of a kept load's
 activities copied ``N`` times with distinct ``marketo_guid`` values, an empty target, in one
-transaction that is rolled back, under each memory limit, each in a new process whose peak
-resident memory is read when it ends. It prints a table: rows, limit, passed or failed, seconds,
-peak MB.
+transaction that is rolled back, under each memory limit, each in a new process that reports
+its peak resident memory. It prints a table: rows, limit, passed or failed, seconds, peak MB.
 
     python benchmarks/merge_bench.py --keep DIR [--copies 1,4,12] [--limits 512MB,1GB,3GB]
 """
@@ -18,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import peak_rss_mb, run_child  # noqa: E402
 
 TABLE = "activities"
 KEY = "marketo_guid"
@@ -58,7 +59,7 @@ def make_staging(kept: Path, target: Path, copies: int) -> int:
 
 
 def merge_child(database: Path, limit: str, threads: int) -> None:
-    """Run the merge once and print its outcome as JSON (in the process the parent measures)."""
+    """Run the merge once and print its outcome and this process's peak memory as JSON."""
     import duckdb
 
     con = duckdb.connect(str(database))
@@ -77,20 +78,14 @@ def merge_child(database: Path, limit: str, threads: int) -> None:
         error = str(err).splitlines()[0][:200]
     seconds = round(time.perf_counter() - started, 1)
     con.execute("ROLLBACK")
-    print(json.dumps({"passed": error is None, "seconds": seconds, "error": error}))
+    print(json.dumps({"passed": error is None, "seconds": seconds, "error": error,
+                      "peak_mb": round(peak_rss_mb())}))  # fmt: skip
 
 
 def measure(database: Path, limit: str, threads: int) -> dict:
-    command = [sys.executable, __file__, "--child", str(database), "--limit", limit,
-               "--threads", str(threads)]  # fmt: skip
-    with tempfile.TemporaryFile("w+") as out:
-        child = subprocess.Popen(command, stdout=out)
-        _, _, usage = os.wait4(child.pid, 0)
-        out.seek(0)
-        lines = out.read().strip().splitlines()
-    if not lines:
-        raise RuntimeError(f"the merge's process printed nothing (limit {limit})")
-    return {**json.loads(lines[-1]), "limit": limit, "peak_mb": round(usage.ru_maxrss / 1024)}
+    """The merge under `limit` in a fresh process: passed or not, seconds, peak MB."""
+    args = ["--child", str(database), "--limit", limit, "--threads", str(threads)]
+    return {**run_child(Path(__file__), args), "limit": limit}
 
 
 def main() -> None:
