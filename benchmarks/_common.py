@@ -15,7 +15,12 @@ ARTIFACTS = ROOT / "artifacts" / "bench"
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory."""
+    """This process's peak resident memory: Linux's ``VmHWM``, the high-water mark of this
+    program's own memory. Not ``ru_maxrss``: Linux carries it over a fork and exec, so a child
+    started by a parent holding 4 GB reported 4 GB whatever it used itself."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        return process_peak_rss_mb(os.getpid())
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,0 +1,23 @@
+"""A benchmark child reports its own peak memory, not the memory of the process that started
+it (Linux carries ``ru_maxrss`` over a fork and exec)."""
+
+import subprocess
+import sys
+
+from benchmarks._common import ROOT, peak_rss_mb
+
+HELD_MB = 400
+
+
+def test_a_child_of_a_large_parent_reports_its_own_peak():
+    held = bytearray(HELD_MB * 1024 * 1024)
+    for i in range(0, len(held), 4096):  # touch every page: resident, not just reserved
+        held[i] = 1
+    assert peak_rss_mb() > HELD_MB
+    child = subprocess.run(
+        [sys.executable, "-c", "from benchmarks._common import peak_rss_mb; print(peak_rss_mb())"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    # a bare interpreter importing the module uses a few tens of MB
+    assert float(child.stdout) < HELD_MB / 2, child.stdout
+    del held
