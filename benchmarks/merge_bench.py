@@ -8,9 +8,13 @@ first of each key, so the whole package is deduplicated at once. This runs those
 suite compares them with a package of dlt's own) on a staging table made of a kept load's
 activities copied ``N`` times with distinct ``marketo_guid`` values, an empty target, in one
 transaction that is rolled back, under each memory limit, each in a new process that reports
-its peak resident memory. It prints a table: rows, limit, passed or failed, seconds, peak MB.
+its peak resident memory. It prints a table: rows, merge, limit, passed or failed, seconds,
+peak MB. Each limit runs two merges side by side: dlt's numbered deduplication, and the merge
+dlt writes when the staging data is declared deduplicated (the Marketo activities resource
+declares it: it drops the repeats itself, ``ingestion/marketo/README.md``).
 
     python benchmarks/merge_bench.py --keep DIR [--copies 1,4,12] [--limits 512MB,1GB,3GB]
+        [--merges numbered,deduplicated]
 """
 
 from __future__ import annotations
@@ -30,12 +34,22 @@ TABLE = "activities"
 KEY = "marketo_guid"
 
 
-def merge_statements(columns: list[str], key: str = KEY, table: str = TABLE) -> list[str]:
-    """dlt's merge of ``raw_staging.<table>`` into ``raw.<table>`` (primary key ``key``)."""
+def merge_statements(
+    columns: list[str], key: str = KEY, table: str = TABLE, deduplicated: bool = False
+) -> list[str]:
+    """dlt's merge of ``raw_staging.<table>`` into ``raw.<table>`` (primary key ``key``); with
+    `deduplicated`, the merge of a table whose staging data is declared deduplicated
+    (``write_disposition={"disposition": "merge", "deduplicated": True}``): no numbering."""
     cols = ", ".join(f'"{c}"' for c in columns)
-    return [
+    delete = (
         f'DELETE FROM "raw"."{table}" as d WHERE EXISTS (SELECT 1 FROM "raw_staging"."{table}"'
-        f' as s WHERE d."{key}" = s."{key}")',
+        f' as s WHERE d."{key}" = s."{key}")'
+    )
+    if deduplicated:
+        return [delete, f'INSERT INTO "raw"."{table}"({cols}) SELECT {cols} FROM'
+                f' "raw_staging"."{table}" WHERE 1 = 1']  # fmt: skip
+    return [
+        delete,
         f'INSERT INTO "raw"."{table}"({cols}) SELECT {cols} FROM (SELECT ROW_NUMBER() OVER'
         f' (partition BY "{key}" ORDER BY (SELECT NULL)) AS _dlt_dedup_rn, {cols} FROM'
         f' "raw_staging"."{table}") AS _dlt_dedup_numbered WHERE _dlt_dedup_rn = 1 AND (1 = 1)',
@@ -58,7 +72,7 @@ def make_staging(kept: Path, target: Path, copies: int) -> int:
         return con.execute(f"SELECT count(*) FROM raw_staging.{TABLE}").fetchone()[0]
 
 
-def merge_child(database: Path, limit: str, threads: int) -> None:
+def merge_child(database: Path, limit: str, threads: int, deduplicated: bool = False) -> None:
     """Run the merge once and print its outcome and this process's peak memory as JSON."""
     import duckdb
 
@@ -72,7 +86,7 @@ def merge_child(database: Path, limit: str, threads: int) -> None:
     started = time.perf_counter()
     error = None
     try:
-        for statement in merge_statements(columns):
+        for statement in merge_statements(columns, deduplicated=deduplicated):
             con.execute(statement)
     except duckdb.Error as err:
         error = str(err).splitlines()[0][:200]
@@ -82,9 +96,10 @@ def merge_child(database: Path, limit: str, threads: int) -> None:
                       "peak_mb": round(peak_rss_mb())}))  # fmt: skip
 
 
-def measure(database: Path, limit: str, threads: int) -> dict:
+def measure(database: Path, limit: str, threads: int, deduplicated: bool = False) -> dict:
     """The merge under `limit` in a fresh process: passed or not, seconds, peak MB."""
     args = ["--child", str(database), "--limit", limit, "--threads", str(threads)]
+    args += ["--deduplicated"] if deduplicated else []
     return {**run_child(Path(__file__), args), "limit": limit}
 
 
@@ -94,27 +109,35 @@ def main() -> None:
     parser.add_argument("--copies", default="1,4,12")
     parser.add_argument("--limits", default="512MB,1GB,3GB")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--merges",
+        default="numbered,deduplicated",
+        help="numbered (dlt's deduplication), deduplicated (staging declared deduplicated)",
+    )
+    parser.add_argument("--deduplicated", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help="work here (default: a temporary folder)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--limit", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        merge_child(args.child, args.limit, args.threads)
+        merge_child(args.child, args.limit, args.threads, args.deduplicated)
         return
     kept = args.keep / "after" / "warehouse.duckdb"
     if not kept.exists():
         raise SystemExit(f"{kept} does not exist: see dbt_bench.py --keep")
-    print("| staging rows | memory limit | result | seconds | process peak MB |")
-    print("|---:|---|---|---:|---:|")
+    print("| staging rows | merge | memory limit | result | seconds | process peak MB |")
+    print("|---:|---|---|---|---:|---:|")
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for copies in (int(c) for c in args.copies.split(",")):
             database = Path(tmp) / f"merge_{copies}.duckdb"
             rows = make_staging(kept, database, copies)
             for limit in args.limits.split(","):
-                r = measure(database, limit, args.threads)
-                result = "passed" if r["passed"] else f"failed: {r['error']}"
-                print(f"| {rows:,} | {limit} | {result} | {r['seconds']} | {r['peak_mb']:,} |",
-                      flush=True)  # fmt: skip
+                # the two merges side by side under each limit
+                for merge in args.merges.split(","):
+                    r = measure(database, limit, args.threads, merge == "deduplicated")
+                    result = "passed" if r["passed"] else f"failed: {r['error']}"
+                    print(f"| {rows:,} | {merge} | {limit} | {result} | {r['seconds']} |"
+                          f" {r['peak_mb']:,} |", flush=True)  # fmt: skip
             database.unlink()
 
 

@@ -14,6 +14,7 @@ argument: ``pipeline("marketo").run(marketo_source(), refresh="drop_sources")``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,7 +66,12 @@ def marketo_source(
 
 @dlt.resource(
     primary_key="marketoGUID",
-    write_disposition="merge",
+    # the resource drops the repeats of a scan itself (_without_repeats), so dlt's merge
+    # inserts the package as it is instead of numbering every row of it by key: at 1M people
+    # a first load is one package of 12.4M activities, whose numbering ran out of DuckDB's
+    # memory limit (benchmarks/LOAD_RESULTS.md, benchmarks/merge_bench.py); the delete of the
+    # stored rows with the package's keys still makes a re-read replace, not duplicate
+    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
     parallelized=True,
     columns={
         "activityDate": {"data_type": "timestamp", "nullable": False},
@@ -94,6 +100,11 @@ def activities(
     creation read again (``activities.json?leadIds=``, 30 leads a call): the re-read is the new
     leads' history, not a fixed window of everyone's.
 
+    An activity a scan serves twice (Marketo can repeat the last activity of a page at the top
+    of the next) is kept once: each scan drops the GUIDs it served in its last
+    ``settings.ACTIVITY_REPEAT_PAGES`` pages, the package is declared deduplicated, and a
+    repeat further apart fails the source's ``unique`` test in dbt instead of being let in.
+
     ``attributes`` becomes one JSON object ``{"<attribute name>": value}`` so that dbt reads an
     attribute as ``attributes->>'Query Parameters'``.
     """
@@ -106,7 +117,7 @@ def activities(
     last: dict[str, Any] = {}
     window_leads: set[int] = set()
     window_start: datetime | None = None
-    for page in client.paged(settings.ACTIVITIES_PATH, params, last):
+    for page in _without_repeats(client.paged(settings.ACTIVITIES_PATH, params, last)):
         rows = [_activity_row(a) for a in page]
         for row in rows:
             if isinstance(row.get("leadId"), int):
@@ -144,12 +155,28 @@ def _new_lead_history(
         since = min(created[lead] for lead in batch) - history
         params = _activity_params(_paging_token(client, since), settings.ACTIVITY_TYPE_IDS)
         params["leadIds"] = ",".join(map(str, batch))
-        for page in client.paged(settings.ACTIVITIES_PATH, params):
+        for page in _without_repeats(client.paged(settings.ACTIVITIES_PATH, params)):
             # what the window read already is not read twice (an undated row is kept: it is
             # quarantined, not lost)
             rows = [r for r in map(_activity_row, page) if not _dated_from(r, window_start)]
             if rows:
                 yield rows
+
+
+def _without_repeats(
+    pages: Iterator[list[dict[str, Any]]], window: int | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages of one activity scan without the activities whose ``marketoGUID`` the scan
+    served in its last `window` pages (``settings.ACTIVITY_REPEAT_PAGES``): Marketo can start a
+    page with the last activity of the page before. The memory is `window` pages of GUIDs, not
+    the scan's; an activity without a GUID is kept (it is quarantined, not lost)."""
+    recent: deque[set[str]] = deque(maxlen=window or settings.ACTIVITY_REPEAT_PAGES)
+    for page in pages:
+        served = set().union(*recent)
+        kept = [a for a in page if a.get("marketoGUID") is None or a["marketoGUID"] not in served]
+        recent.append({a["marketoGUID"] for a in kept if a.get("marketoGUID") is not None})
+        if kept:
+            yield kept
 
 
 def _batches(values: list[int], size: int) -> Iterator[list[int]]:

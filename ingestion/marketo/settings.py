@@ -38,6 +38,9 @@ ACTIVITY_LEAD_IDS_MAX = 30
 ACTIVITY_TYPE_IDS = (1, 2, 11, 13, 104)
 #: activities.json accepts at most 10 activity type ids and answers at most 300 per page
 ACTIVITY_BATCH_SIZE = 300
+#: a scan drops an activity it served in its last this many pages (Marketo can start a page
+#: with the last activity of the page before); the package is then declared deduplicated
+ACTIVITY_REPEAT_PAGES = 4
 
 #: Change Status in Progression: every program status change, a new membership included
 PROGRAM_STATUS_ACTIVITY_TYPE_ID = 104
