@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +37,33 @@ def process_cpu_s(pid: int) -> float:
     """Another process's CPU seconds so far, user and system (Linux: /proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+#: runs argv[2:] and writes its peak resident memory (MiB) to the file argv[1]: the command is
+#: started by this small interpreter, so its ``ru_maxrss`` is its own (see run_measured)
+_LAUNCHER = """
+import json, resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+with open(sys.argv[1], "w") as f:
+    json.dump({"peak_mb": peak}, f)
+sys.exit(code)
+"""
+
+
+def run_measured(command: list[str], **kwargs) -> tuple[subprocess.CompletedProcess, float]:
+    """``subprocess.run(command, **kwargs)`` and the command's own peak resident memory (MiB).
+
+    Not the parent's ``RUSAGE_CHILDREN``: a child's ``ru_maxrss`` starts at the peak of the
+    process that started it (Linux carries it over the fork and exec), so a benchmark that
+    held 6.8 GB itself (copying a warehouse) reported 6.8 GB for every dbt it ran. Here a
+    fresh, small interpreter starts the command and reports what it waited for.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "peak.json"
+        out = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *command], **kwargs)
+        peak = json.loads(report.read_text())["peak_mb"] if report.exists() else float("nan")
+    return out, peak
 
 
 def run_child(script: Path, args: list[str]) -> dict:

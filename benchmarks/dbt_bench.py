@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, write_results  # noqa: E402
+from benchmarks._common import ROOT, run_measured, write_results  # noqa: E402
 
 DBT = str(Path(sys.executable).parent / "dbt")
 DBT_PROJECT_DIR = ROOT / "dbt_project"
@@ -76,7 +75,7 @@ def dbt_build(workdir: Path, *extra: str) -> dict:
     env = {"WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}  # fmt: skip
     started = time.perf_counter()
-    out = subprocess.run(
+    out, peak_mb = run_measured(
         command, env={**os.environ, **env}, capture_output=True, text=True, cwd=DBT_PROJECT_DIR
     )
     seconds = time.perf_counter() - started
@@ -95,6 +94,7 @@ def dbt_build(workdir: Path, *extra: str) -> dict:
     return {
         "seconds": round(seconds, 1),
         "dbt_elapsed_s": round(results["elapsed_time"], 1),
+        "peak_mb": round(peak_mb),
         "models_s": busy(lambda uid: uid.startswith("model.")),
         "incremental_models_s": busy(lambda uid: uid.split(".")[-1] in INCREMENTAL_MODELS),
         "tests_s": busy(lambda uid: uid.startswith("test.")),
