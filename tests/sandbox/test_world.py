@@ -296,3 +296,19 @@ def test_crm_source_rules():
     assert channel_for_crm_source(None) == "unknown"
     assert channel_for_touch({}) == "direct"
     assert channel_for_touch({"utm_medium": " Email ", "gclid": "x"}) == "paid_search"
+
+
+@pytest.mark.parametrize("weights", ["_TOUCH_CHANNEL_WEIGHTS", "_FIRST_TOUCH_WEIGHTS"])
+def test_a_weighted_pick_is_the_draw_of_random_choices(weights):
+    """Summing the weights once keeps the world's random stream: every pick equals
+    ``random.Random.choices`` on the same stream, and leaves the stream where it leaves it."""
+    import random
+
+    table = getattr(world_module, weights)
+    weighted = world_module._Weighted.of(table)
+    for seed in range(300):
+        ours, stdlib = random.Random(seed), random.Random(seed)
+        for _ in range(40):
+            expected = stdlib.choices(list(table), weights=list(table.values()))[0]
+            assert weighted.pick(ours) == expected
+        assert ours.random() == stdlib.random()
