@@ -167,14 +167,23 @@ def _without_repeats(
     pages: Iterator[list[dict[str, Any]]], window: int | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """The pages of one activity scan without the activities whose ``marketoGUID`` the scan
-    served in its last `window` pages (``settings.ACTIVITY_REPEAT_PAGES``): Marketo can start a
-    page with the last activity of the page before. The memory is `window` pages of GUIDs, not
-    the scan's; an activity without a GUID is kept (it is quarantined, not lost)."""
+    already served, in this page or its last `window` pages (``settings.ACTIVITY_REPEAT_PAGES``):
+    Marketo can start a page with the last activity of the page before. The memory is `window`
+    pages of GUIDs, not the scan's; an activity without a GUID is kept (it is quarantined, not
+    lost)."""
     recent: deque[set[str]] = deque(maxlen=window or settings.ACTIVITY_REPEAT_PAGES)
     for page in pages:
         served = set().union(*recent)
-        kept = [a for a in page if a.get("marketoGUID") is None or a["marketoGUID"] not in served]
-        recent.append({a["marketoGUID"] for a in kept if a.get("marketoGUID") is not None})
+        this_page: set[str] = set()
+        kept = []
+        for activity in page:
+            guid = activity.get("marketoGUID")
+            if guid is not None:
+                if guid in served or guid in this_page:
+                    continue
+                this_page.add(guid)
+            kept.append(activity)
+        recent.append(this_page)
         if kept:
             yield kept
 

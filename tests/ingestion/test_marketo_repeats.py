@@ -22,6 +22,11 @@ def test_a_repeat_at_the_top_of_the_next_pages_is_kept_once():
     assert [[a["marketoGUID"] for a in page] for page in kept] == [["a", "b"], ["c"], ["d"]]
 
 
+def test_a_repeat_inside_one_page_is_kept_once():
+    pages = [[act("a", 1), act("b", 2), act("a", 1)], [act("c", 3)]]
+    assert [[a["id"] for a in p] for p in _without_repeats(iter(pages), window=2)] == [[1, 2], [3]]
+
+
 def test_a_page_that_is_all_repeats_is_not_yielded():
     pages = [[act("a", 1)], [act("a", 1)], [act("b", 2)]]
     assert [[a["id"] for a in p] for p in _without_repeats(iter(pages), window=2)] == [[1], [2]]
