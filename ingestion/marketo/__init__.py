@@ -101,9 +101,9 @@ def activities(
     leads' history, not a fixed window of everyone's.
 
     An activity a scan serves twice (Marketo can repeat the last activity of a page at the top
-    of the next) is kept once: each scan drops the GUIDs it served in its last
-    ``settings.ACTIVITY_REPEAT_PAGES`` pages, the package is declared deduplicated, and a
-    repeat further apart fails the source's ``unique`` test in dbt instead of being let in.
+    of the next) is kept once: each scan drops the GUIDs it served earlier in the same page or
+    in its last ``settings.ACTIVITY_REPEAT_PAGES`` pages, the package is declared deduplicated,
+    and a repeat further apart fails the source's ``unique`` test in dbt instead of being let in.
 
     ``attributes`` becomes one JSON object ``{"<attribute name>": value}`` so that dbt reads an
     attribute as ``attributes->>'Query Parameters'``.
