@@ -90,11 +90,13 @@ import hashlib
 import io
 import json
 import logging
+import os
 import secrets
+import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
@@ -106,6 +108,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.apis._common import (
     bearer_token,
     iso_s,
+    json_object_of_serialized,
     parse_instant,
     short_hash,
     source_settings,
@@ -662,36 +665,80 @@ def scan_activities(
             yield acts[i], Cursor(cursor.since, k, p.idx, i)
 
 
-#: one thread prepares the next page of every scan: Marketo's servers work while their client
-#: processes the last page, and a simulator that only worked between requests would set the
-#: pace of a first load, not the loader (the scan generates companies the world cannot keep)
-_PREPARER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marketo-next-page")
+class ActivityStore:
+    """Every visible activity of one world state, serialized once as the activities endpoint
+    serves it (no fault applied), in the world index's lead order and within a lead in (date,
+    id) order, so a page of a scan of the history (a first load) is a read of consecutive
+    records instead of a generation of their companies and a serialization of each activity.
 
+    A real Marketo answers a first load from its stored activities; a simulator that generated
+    and serialized them in the request set the pace of the load, not the loader. The records
+    are kept in an unnamed temporary file (removed with the store): at a million people they
+    are several GB. Per activity: its date (epoch seconds, floored), its type and its record's
+    end offset; per lead (the index's ``latest`` entries): where its activities start.
+    """
 
-def _prepare(ctx, world: World, cursor: Cursor, page_key: tuple, accept, index: dict) -> None:
-    """Scan the page after ``cursor`` in the background: the request for it takes the scanned
-    activities (:func:`_take_prepared`) instead of scanning. The page is the same as a scan in
-    the request would make: the same world, cursor, selection and size, and no fault that
-    changes a scan (the duplicate across pages is never prepared)."""
-    limit = page_key[1]
+    def __init__(self) -> None:
+        # open for the store's life, closed (and so removed) with it
+        self._file = tempfile.TemporaryFile(prefix="sandbox-marketo-activities-")  # noqa: SIM115
+        self._pending = bytearray()
+        self.at = array("q")
+        self.types = array("B")
+        self.ends = array("q")
+        self.lead_start = array("q", [0])
 
-    def scan() -> tuple[World, list]:
-        return world, list(scan_activities(world, cursor, accept, limit, False, None, index))
+    def add_lead(self, world: World, acts: list[Act]) -> None:
+        """The activities of the next lead of the index's ``latest``, in (date, id) order."""
+        end = self.ends[-1] if self.ends else 0
+        for act in acts:
+            text = json.dumps(activity_record(world, act, False), separators=(",", ":"))
+            data = text.encode()
+            self._pending += data
+            end += len(data)
+            self.ends.append(end)
+            self.at.append(int(act.at.timestamp()))
+            self.types.append(act.type_id)
+        self.lead_start.append(len(self.at))
+        if len(self._pending) >= 1 << 22:
+            self._flush()
 
-    ctx.state[("marketo_next_page", cursor.encode(), page_key)] = _PREPARER.submit(scan)
+    def _flush(self) -> None:
+        self._file.write(self._pending)
+        self._pending.clear()
 
+    def seal(self) -> ActivityStore:
+        self._flush()
+        self._file.flush()
+        return self
 
-def _take_prepared(ctx, world: World, cursor: Cursor, page_key: tuple) -> list | None:
-    """The activities prepared for this page, waiting for them if still being scanned; none
-    when nothing was prepared for it in this world (a request on a new world scans)."""
-    pending: Future | None = ctx.state.pop(("marketo_next_page", cursor.encode(), page_key), None)
-    if pending is None:
-        return None
-    try:
-        prepared_world, acts = pending.result()
-    except Exception:  # noqa: BLE001 - the request scans again and meets the error itself
-        return None
-    return acts if prepared_world is world else None
+    def page(self, latest: list, cursor: Cursor, types: set[int], limit: int):
+        """What a scan from ``cursor`` serves: (records, the cursor after the last, how many),
+        as :func:`scan_activities` over the index's ``latest`` answers without faults."""
+        since, at, kinds, starts = cursor.since, self.at, self.types, self.lead_start
+        picked: list[int] = []
+        last = cursor
+        j = bisect.bisect_left(latest, (cursor.k, cursor.idx))
+        while j < len(latest) and len(picked) < limit:
+            lo, hi = starts[j], starts[j + 1]
+            if at[hi - 1] >= since:
+                k, idx, _ = latest[j]
+                first = bisect.bisect_left(at, since, lo, hi)
+                i = first + cursor.pos + 1 if idx == cursor.idx else first
+                while i < hi and len(picked) < limit:
+                    if kinds[i] in types:
+                        picked.append(i)
+                        last = Cursor(since, k, idx, i - first)
+                    i += 1
+            j += 1
+        return self._records(picked), last, len(picked)
+
+    def _records(self, picked: list[int]) -> list[bytes]:
+        if not picked:
+            return []
+        ends = self.ends
+        base = ends[picked[0] - 1] if picked[0] else 0
+        span = os.pread(self._file.fileno(), ends[picked[-1]] - base, base)
+        return [span[(ends[i - 1] if i else 0) - base : ends[i] - base] for i in picked]
 
 
 # --- routes --------------------------------------------------------------------------------
@@ -790,7 +837,10 @@ def routes(ctx) -> list[BaseRoute]:
             return _err("1003", f"Invalid sinceDatetime '{raw}'")
         return JSONResponse(ok({"nextPageToken": Cursor.start(ctx.world, since).encode()}))
 
-    def _activity_page(request: Request, accept, serialize, lead_ids=None, selection=()):
+    def _activity_page(request: Request, accept, serialize, lead_ids=None, types=None):
+        """A page of an activity scan. ``types``: the activities endpoint's selection, whose
+        scan of the history (a first load) is read from the world index's store of serialized
+        activities when no fault changes what it serves."""
         world: World = ctx.world
         try:
             cursor = Cursor.decode(request.query_params.get("nextPageToken", ""))
@@ -803,19 +853,24 @@ def routes(ctx) -> list[BaseRoute]:
         state = {"last": cursor, "served": 0}
         duplicate = ctx.faults.duplicate_across_pages
         index = _world_index(ctx, world)
-        # a scan of the whole history (a first load), not a day's nor a few leads': its next
-        # page is prepared while the client reads this one
-        prepares = lead_ids is None and not duplicate
-        prepares = prepares and datetime.fromtimestamp(cursor.since, UTC) < index["recent_since"]
-        page_key = (selection, limit)
-        prepared = _take_prepared(ctx, world, cursor, page_key) if prepares else None
+
+        def tail():
+            more = state["served"] >= limit
+            # at the end, the next token starts at the world's now
+            last = state["last"] if more else Cursor.start(world, world.now)
+            return {"nextPageToken": last.encode(), "moreResult": more, "success": True}
+
+        plain = not (duplicate or ctx.faults.new_property or ctx.faults.bad_records)
+        history = datetime.fromtimestamp(cursor.since, UTC) < index["recent_since"]
+        if types is not None and lead_ids is None and plain and history:
+            records, state["last"], state["served"] = index["store"].page(
+                index["latest"], cursor, types, limit
+            )
+            head = {"requestId": _request_id()}
+            return json_object_of_serialized(head, "result", records, tail())
 
         def items():
-            scanned = (
-                prepared
-                if prepared is not None
-                else scan_activities(world, cursor, accept, limit, duplicate, lead_ids, index)
-            )
+            scanned = scan_activities(world, cursor, accept, limit, duplicate, lead_ids, index)
             for act, after in scanned:
                 state["last"] = after
                 if after != cursor or not duplicate:
@@ -823,15 +878,6 @@ def routes(ctx) -> list[BaseRoute]:
                 rec = serialize(act)
                 if rec is not None:
                     yield rec
-
-        def tail():
-            more = state["served"] >= limit
-            # at the end, the next token starts at the world's now
-            last = state["last"] if more else Cursor.start(world, world.now)
-            token = last.encode()
-            if more and prepares:
-                _prepare(ctx, world, last, page_key, accept, index)
-            return {"nextPageToken": token, "moreResult": more, "success": True}
 
         return stream_json_object({"requestId": _request_id()}, "result", items(), tail)
 
@@ -861,8 +907,7 @@ def routes(ctx) -> list[BaseRoute]:
         def serialize(act: Act) -> dict:
             return _fault_activity(ctx, activity_record(world, act, new_property))
 
-        selection = ("activities", tuple(sorted(types)))
-        return _activity_page(request, accept, serialize, lead_ids, selection)
+        return _activity_page(request, accept, serialize, lead_ids, types)
 
     def lead_changes(request: Request):
         if (err := guard(request)) is not None:
@@ -874,7 +919,6 @@ def routes(ctx) -> list[BaseRoute]:
             request,
             lambda act: act.type_id == 13 and "leadStatus" in fields,
             lambda act: leadchange_record(act, fields),
-            selection=("leadchanges", tuple(sorted(fields))),
         )
 
     def leads(request: Request):
@@ -1163,6 +1207,7 @@ def _world_index(ctx, world: World) -> dict:
             recent_since = now - timedelta(days=RECENT_DAYS)
             recent: list[tuple[int, int, datetime]] = []
             recent_people: dict[int, Person] = {}
+            store = ActivityStore()
             for k in range(world.company_count()):
                 for p in world.bundle(k).people:
                     if not lead_visible(p, now):
@@ -1174,6 +1219,7 @@ def _world_index(ctx, world: World) -> dict:
                     acts = person_activities(world, p, DAWN, now)
                     if acts:
                         latest.append((k, p.idx, acts[-1].at))
+                        store.add_lead(world, acts)
                         if acts[-1].at >= recent_since:
                             recent.append((k, p.idx, acts[-1].at))
                             recent_people[p.idx] = p
@@ -1188,6 +1234,7 @@ def _world_index(ctx, world: World) -> dict:
                 "recent_since": recent_since,
                 "recent": recent,
                 "recent_people": recent_people,
+                "store": store.seal(),
             }
             ctx.state[key] = index
     return index

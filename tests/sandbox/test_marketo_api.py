@@ -414,44 +414,60 @@ def test_a_daily_run_is_answered_without_generating_companies_again(
     assert _generate_company.cache_info().misses == 0
 
 
-def test_a_first_loads_next_page_is_prepared_while_the_client_reads_the_last(
+def test_a_first_loads_pages_are_read_from_the_store_as_a_scan_serves_them(
     start_sandbox, http, marketo_login, monkeypatch
 ):
-    """A scan of the history (a first load) has its next page scanned in the background while
-    the client processes the last one, as a real API's servers work beside their clients: the
-    request for it then scans nothing itself, and answers what a scan in the request answers."""
-    import threading
-
+    """A scan of the history (a first load) is answered from the world index's store of
+    serialized activities, without generating a company or serializing an activity in the
+    request; each page is the one the scan of the world makes (records, order, token), for
+    every selection of types, page size and start, and pages through HTTP end where the scan's do.
+    """
     from sandbox.apis import marketo
+    from sandbox.world import _generate_company
 
-    scans = []  # the threads that scanned
-
-    def recorded(*args, **kwargs):
-        scans.append(threading.current_thread().name)
-        return scan(*args, **kwargs)
-
-    scan = marketo.scan_activities
-    monkeypatch.setattr(marketo, "scan_activities", recorded)
     server = start_sandbox(World(seed=5, scale=600))
-    token = marketo_login(server)
-    start = get(http, server, "/rest/v1/activities/pagingtoken.json", token,
-                sinceDatetime=iso(datetime(2024, 6, 1, tzinfo=UTC)))  # fmt: skip
-    first = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
-                nextPageToken=start["nextPageToken"], batchSize=50)  # fmt: skip
-    assert first["moreResult"] is True
-    page_key = (("activities", (1, 2, 11, 13, 104)), 50)
-    pending = server.ctx.state[("marketo_next_page", first["nextPageToken"], page_key)]
-    pending.result()  # the next page, scanned while the client read the first
-    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
-    assert len(in_requests) == 1  # the first page's
+    world = server.world
+    index = marketo._world_index(server.ctx, world)
+    starts = (datetime(2024, 6, 1, tzinfo=UTC), datetime(2025, 5, 17, 13, 5, 1, tzinfo=UTC))
+    selections = ({1, 2, 11, 13, 104}, {13}, {1, 104})
+    pages = 0
+    for since in (marketo.DAWN, *starts):
+        for types in selections:
+            for limit in (1, 7, 300):
+                if limit == 1 and types != {13}:
+                    continue  # a page of one: one selection is enough (every activity a page)
+                cursor = marketo.Cursor.start(world, since)
 
-    second = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
-                 nextPageToken=first["nextPageToken"], batchSize=50)  # fmt: skip
-    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
-    assert len(in_requests) == 1, "the request scanned the prepared page itself"
-    again = get(http, server, "/rest/v1/activities.json", token, activityTypeIds=TYPES,
-                nextPageToken=first["nextPageToken"], batchSize=50)  # fmt: skip
-    in_requests = [name for name in scans if not name.startswith("marketo-next-page")]
-    assert len(in_requests) == 2  # a page is prepared for one request: this one scanned
-    assert second["result"] == again["result"] and len(second["result"]) == 50
-    assert second["nextPageToken"] == again["nextPageToken"]
+                def accept(act, types=types):
+                    return act.type_id in types
+
+                while True:
+                    scanned = list(
+                        marketo.scan_activities(world, cursor, accept, limit, False, None, index)
+                    )
+                    records, after, served = index["store"].page(
+                        index["latest"], cursor, types, limit
+                    )
+                    served_records = (marketo.activity_record(world, a, False) for a, _ in scanned)
+                    want = [json.dumps(r, separators=(",", ":")) for r in served_records]
+                    assert [r.decode() for r in records] == want, (since, types, limit, cursor)
+                    assert served == len(scanned)
+                    assert after == (scanned[-1][1] if scanned else cursor)
+                    pages += 1
+                    if served < limit:
+                        break
+                    cursor = after
+    assert pages > 500
+
+    token = marketo_login(server)
+    _generate_company.cache_clear()
+    got, final_token, http_pages = page_activities(http, server, token, iso(starts[0]), batch=250)
+    assert _generate_company.cache_info().misses == 0  # no company generated in a request
+    assert [a["id"] for a in got] == [
+        act.activity_id
+        for act, _ in marketo.scan_activities(
+            world, marketo.Cursor.start(world, starts[0]), lambda a: True, 10**9, False, None, index
+        )
+    ]
+    assert http_pages[-1]["moreResult"] is False
+    assert final_token == marketo.Cursor.start(world, world.now).encode()
