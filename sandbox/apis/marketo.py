@@ -49,6 +49,12 @@ in between. Anonymous visits are attached to the lead with their original dates 
 created, so a visit dated before ``since`` can appear after a load that started later (as in
 Marketo).
 
+A scan of the history (a start before the last ``RECENT_DAYS``, no ``leadIds``, no fault that
+changes what is served) reads its pages from a store of every activity serialized once when the
+world index is built (:class:`ActivityStore`, a temporary file), as Marketo answers from stored
+activities: a first load's pace is then the loader's, not the simulator's generation of each
+company in the requests. Its pages are the ones the scan of the world makes, tokens included.
+
 Activity types (``GET /rest/v1/activities/types.json``), attributes as in Marketo:
 1 Visit Webpage (primary: Webpage ID; Client IP Address, Query Parameters, Referrer URL,
 User Agent, Webpage URL), 2 Fill Out Form (primary: Webform ID; Client IP Address, Form Fields,
