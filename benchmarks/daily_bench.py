@@ -17,7 +17,10 @@ process of the tree: a step's own process or the dbt it starts).
    warehouse and the same run, which loads and builds everything from the same sources.
    With ``--against-first`` (for sizes where a full load takes the best part of an hour) the
    full refreshes are skipped and each daily run is compared with the first run instead, a
-   full run on one day's less data.
+   full run on one day's less data. After each daily run, **unchanged**: the same run again
+   on the warehouse the daily run left, with nothing new in the sources: the floor of the
+   daily path, what a run costs when there is no change to carry (Dagster's start and events,
+   each source's fixed cost, dbt's per-node cost, the suites).
 
 The table gives the medians, the ratio daily/full (the median of each pair's ratio) and the
 Dagster steps' own times (the dbt step, each source's load, the checks and the publication),
@@ -136,13 +139,16 @@ def bench(scale: int, seed: int, days: int, repeats: int, full_refresh: bool = T
             root = next(iter(served["base_urls"].values())).rsplit("/", 1)[0]
             warm = {"days": days, "warm": 1}  # the new day's indexes built before the runs
             requests.post(f"{root}/_sandbox/advance", params=warm, timeout=3600)
-            daily, full = [], []
+            daily, full, unchanged = [], [], []
             for i in range(repeats):
                 shutil.rmtree(run)
                 shutil.copytree(workdir / "first", run)
                 progress(f"scale {scale}: daily run {i + 1}/{repeats}")
                 daily.append(run_pipeline(run, env, workdir / "daily.log"))
                 progress(f"  {daily[-1]['seconds']:.0f} s")
+                progress(f"scale {scale}: the same run, nothing new {i + 1}/{repeats}")
+                unchanged.append(run_pipeline(run, env, workdir / "unchanged.log"))
+                progress(f"  {unchanged[-1]['seconds']:.0f} s")
                 if not full_refresh:
                     continue
                 progress(f"scale {scale}: full refresh {i + 1}/{repeats}")
@@ -153,7 +159,7 @@ def bench(scale: int, seed: int, days: int, repeats: int, full_refresh: bool = T
             server.terminate()
             server.wait(timeout=60)
     return {"scale": scale, "seed": seed, "days": days, "repeats": repeats,
-            "first": first, "daily": daily, "full": full}  # fmt: skip
+            "first": first, "daily": daily, "full": full, "unchanged": unchanged}  # fmt: skip
 
 
 def _median(runs: list[dict], key) -> float:
@@ -179,10 +185,11 @@ def _step_groups(steps: dict[str, float]) -> dict[str, float]:
 
 
 def table(results: list[dict]) -> str:
-    """The medians of each kind of run. daily / full: the median of the pairs' ratios, or,
-    without full refreshes (``--against-first``), of each daily run's ratio to the first run."""
+    """The medians of each kind of run. / full: for the daily and the unchanged runs, the
+    median of their ratios to the full refresh of the same round, or, without full refreshes
+    (``--against-first``), to the first run."""
     lines = [
-        "| people | run | median s | daily / full | peak MB (median) | steps, median s |",
+        "| people | run | median s | / full | peak MB (median) | steps, median s |",
         "|---:|---|---:|---:|---:|---|",
     ]
     for r in results:
@@ -191,8 +198,16 @@ def table(results: list[dict]) -> str:
             d["seconds"] / f["seconds"] for d, f in zip(r["daily"], fulls, strict=True)
         )
         kinds = [("first run (empty warehouse)", [r["first"]]), ("daily", r["daily"])]
+        if r.get("unchanged"):
+            kinds.append(("unchanged (the floor: nothing new)", r["unchanged"]))
         if r["full"]:
             kinds.append(("full refresh", r["full"]))
+        ratios = {"daily": daily_ratio(ratio, bool(r["full"]))}
+        if r.get("unchanged"):
+            floor = statistics.median(
+                u["seconds"] / f["seconds"] for u, f in zip(r["unchanged"], fulls, strict=True)
+            )
+            ratios[kinds[2][0]] = daily_ratio(floor, bool(r["full"]))
         for name, runs in kinds:
             groups = [_step_groups(run["steps"]) for run in runs]
             names = sorted({g for gs in groups for g in gs})
@@ -201,7 +216,7 @@ def table(results: list[dict]) -> str:
             )
             lines.append(
                 f"| {r['scale']:,} | {name} | {_median(runs, lambda x: x['seconds']):.1f} | "
-                f"{daily_ratio(ratio, bool(r['full'])) if name == 'daily' else ''} | "
+                f"{ratios.get(name, '')} | "
                 f"{_median(runs, lambda x: x['peak_rss_mb']):.0f} | {steps} |"
             )
     return "\n".join(lines)
