@@ -727,14 +727,13 @@ class ActivityStore:
         while j < len(latest) and len(picked) < limit:
             lo, hi = starts[j], starts[j + 1]
             if at[hi - 1] >= since:
-                k, idx, _ = latest[j]
                 first = bisect.bisect_left(at, since, lo, hi)
+                k, idx, _ = latest[j]
                 i = first + cursor.pos + 1 if idx == cursor.idx else first
-                while i < hi and len(picked) < limit:
-                    if kinds[i] in types:
-                        picked.append(i)
-                        last = Cursor(since, k, idx, i - first)
-                    i += 1
+                taken = len(picked)
+                picked += [n for n in range(i, hi) if kinds[n] in types][: limit - taken]
+                if len(picked) > taken:
+                    last = Cursor(since, k, idx, picked[-1] - first)
             j += 1
         return self._records(picked), last, len(picked)
 
