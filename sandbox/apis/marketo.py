@@ -679,9 +679,10 @@ class ActivityStore:
 
     A real Marketo answers a first load from its stored activities; a simulator that generated
     and serialized them in the request set the pace of the load, not the loader. The records
-    are kept in an unnamed temporary file (removed with the store): at a million people they
-    are several GB. Per activity: its date (epoch seconds, floored), its type and its record's
-    end offset; per lead (the index's ``latest`` entries): where its activities start.
+    are kept in an unnamed temporary file (removed with the store): about 640 bytes an
+    activity, 7.9 GB at a million people. Per activity: its date (epoch seconds, floored), its
+    type and its record's end offset; per lead (the index's ``latest`` entries): where its
+    activities start.
     """
 
     def __init__(self) -> None:
