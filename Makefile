@@ -109,7 +109,7 @@ sandbox: setup  ## serve the sandbox APIs on 127.0.0.1 (SEED, SCALE, FAULTS)
 truth: setup  ## write the simulator's ground truth for a world to data/truth
 	$(PY) -m sandbox.truth --seed $${SEED:-7} --scale $${SCALE:-1000} --out data/truth
 
-bench: setup  ## the daily run against a full refresh at 10k and 100k people; writes benchmarks/RESULTS.md (slow)
+bench: setup  ## the daily run against a full refresh, and a run with nothing new (the floor), at 10k and 100k people; writes benchmarks/RESULTS.md (slow)
 	$(PY) benchmarks/daily_bench.py --scales $${SCALES:-10000,100000} --repeats $${REPEATS:-3}
 
 bench-sandbox: setup  ## world generation and serving at 10k, 100k, 1M people (slow)
