@@ -38,6 +38,11 @@ def json_error(status: int, body: dict) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def compact_json(item) -> str:
+    """An item of a streamed list as it is sent: JSON without spaces."""
+    return json.dumps(item, separators=(",", ":"))
+
+
 def _object_opening(head: dict, list_key: str) -> str:
     prefix = json.dumps(head)[:-1]
     return prefix + (", " if head else "") + json.dumps(list_key) + ": ["
@@ -60,7 +65,7 @@ def stream_json_object(head: dict, list_key: str, items: Iterable, tail: dict | 
         parts = [_object_opening(head, list_key)]
         size, separator = 0, ""
         for item in items:
-            text = json.dumps(item, separators=(",", ":"))
+            text = compact_json(item)
             parts += (separator, text)
             size += len(text)
             separator = ","
@@ -75,8 +80,8 @@ def stream_json_object(head: dict, list_key: str, items: Iterable, tail: dict | 
 
 
 def json_object_of_serialized(head: dict, list_key: str, items: list[bytes], tail: dict):
-    """``{**head, list_key: [items...], **tail}`` of items already serialized (compact JSON),
-    byte for byte what :func:`stream_json_object` sends for the same items."""
+    """``{**head, list_key: [items...], **tail}`` of items already serialized
+    (:func:`compact_json`), byte for byte what :func:`stream_json_object` sends for them."""
     body = b"".join(
         (
             _object_opening(head, list_key).encode(),

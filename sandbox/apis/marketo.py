@@ -113,6 +113,7 @@ from starlette.routing import BaseRoute, Route
 
 from sandbox.apis._common import (
     bearer_token,
+    compact_json,
     iso_s,
     json_object_of_serialized,
     parse_instant,
@@ -681,8 +682,8 @@ class ActivityStore:
     and serialized them in the request set the pace of the load, not the loader. The records
     are kept in an unnamed temporary file (removed with the store): about 640 bytes an
     activity, 7.9 GB at a million people. Per activity: its date (epoch seconds, floored), its
-    type and its record's end offset; per lead (the index's ``latest`` entries): where its
-    activities start.
+    type and where its record starts (``offsets``, one more: the end of the last); per lead (the
+    index's ``latest`` entries): where its activities start.
     """
 
     def __init__(self) -> None:
@@ -691,18 +692,15 @@ class ActivityStore:
         self._pending = bytearray()
         self.at = array("q")
         self.types = array("B")
-        self.ends = array("q")
+        self.offsets = array("q", [0])
         self.lead_start = array("q", [0])
 
     def add_lead(self, world: World, acts: list[Act]) -> None:
         """The activities of the next lead of the index's ``latest``, in (date, id) order."""
-        end = self.ends[-1] if self.ends else 0
         for act in acts:
-            text = json.dumps(activity_record(world, act, False), separators=(",", ":"))
-            data = text.encode()
+            data = compact_json(activity_record(world, act, False)).encode()
             self._pending += data
-            end += len(data)
-            self.ends.append(end)
+            self.offsets.append(self.offsets[-1] + len(data))
             self.at.append(int(act.at.timestamp()))
             self.types.append(act.type_id)
         self.lead_start.append(len(self.at))
@@ -741,10 +739,10 @@ class ActivityStore:
     def _records(self, picked: list[int]) -> list[bytes]:
         if not picked:
             return []
-        ends = self.ends
-        base = ends[picked[0] - 1] if picked[0] else 0
-        span = os.pread(self._file.fileno(), ends[picked[-1]] - base, base)
-        return [span[(ends[i - 1] if i else 0) - base : ends[i] - base] for i in picked]
+        offsets = self.offsets
+        base = offsets[picked[0]]
+        span = os.pread(self._file.fileno(), offsets[picked[-1] + 1] - base, base)
+        return [span[offsets[i] - base : offsets[i + 1] - base] for i in picked]
 
 
 # --- routes --------------------------------------------------------------------------------
