@@ -52,6 +52,8 @@ from benchmarks._common import ROOT, serve_world, write_results  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SELECT = 'not group:"reports"'
+#: the run with nothing new, in the table
+UNCHANGED = "unchanged (the floor: nothing new)"
 STEP = re.compile(r'Finished execution of step "([^"]+)" in ([0-9.]+(?:ms|s)|[0-9hms]+)\.')
 
 
@@ -193,21 +195,13 @@ def table(results: list[dict]) -> str:
         "|---:|---|---:|---:|---:|---|",
     ]
     for r in results:
-        fulls = r["full"] or [r["first"]] * len(r["daily"])
-        ratio = statistics.median(
-            d["seconds"] / f["seconds"] for d, f in zip(r["daily"], fulls, strict=True)
-        )
         kinds = [("first run (empty warehouse)", [r["first"]]), ("daily", r["daily"])]
+        ratios = {"daily": _to_full(r["daily"], r)}
         if r.get("unchanged"):
-            kinds.append(("unchanged (the floor: nothing new)", r["unchanged"]))
+            kinds.append((UNCHANGED, r["unchanged"]))
+            ratios[UNCHANGED] = _to_full(r["unchanged"], r)
         if r["full"]:
             kinds.append(("full refresh", r["full"]))
-        ratios = {"daily": daily_ratio(ratio, bool(r["full"]))}
-        if r.get("unchanged"):
-            floor = statistics.median(
-                u["seconds"] / f["seconds"] for u, f in zip(r["unchanged"], fulls, strict=True)
-            )
-            ratios[kinds[2][0]] = daily_ratio(floor, bool(r["full"]))
         for name, runs in kinds:
             groups = [_step_groups(run["steps"]) for run in runs]
             names = sorted({g for gs in groups for g in gs})
@@ -220,6 +214,15 @@ def table(results: list[dict]) -> str:
                 f"{_median(runs, lambda x: x['peak_rss_mb']):.0f} | {steps} |"
             )
     return "\n".join(lines)
+
+
+def _to_full(runs: list[dict], result: dict) -> str:
+    """The median of each round's run against the round's full refresh (or the first run)."""
+    fulls = result["full"] or [result["first"]] * len(runs)
+    ratio = statistics.median(
+        run["seconds"] / f["seconds"] for run, f in zip(runs, fulls, strict=True)
+    )
+    return daily_ratio(ratio, bool(result["full"]))
 
 
 def daily_ratio(ratio: float, against_full: bool) -> str:
