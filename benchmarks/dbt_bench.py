@@ -98,10 +98,22 @@ def dbt_build(workdir: Path, *extra: str) -> dict:
         "models_s": busy(lambda uid: uid.startswith("model.")),
         "incremental_models_s": busy(lambda uid: uid.split(".")[-1] in INCREMENTAL_MODELS),
         "tests_s": busy(lambda uid: uid.startswith("test.")),
+        "models_s_by_layer": models_by_layer(results["results"]),
         "slowest_models": {
             r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in slowest
         },
     }
+
+
+def models_by_layer(results: list[dict]) -> dict[str, float]:
+    """The models' seconds summed by the schema each writes (staging, intermediate, marts,
+    certified, quarantine, semantic: the project's layers), from dbt's run results."""
+    layers: dict[str, float] = {}
+    for result in results:
+        if result["unique_id"].startswith("model.") and result.get("relation_name"):
+            schema = result["relation_name"].split(".")[-2].strip('"')
+            layers[schema] = layers.get(schema, 0.0) + result["execution_time"]
+    return {layer: round(seconds, 1) for layer, seconds in sorted(layers.items())}
 
 
 def main() -> None:
