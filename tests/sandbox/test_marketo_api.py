@@ -233,6 +233,54 @@ def test_a_status_poll_answers_while_the_export_is_built(sandbox, http, marketo_
     assert info["status"] == "Completed" and info["numberOfRecords"] > 0
 
 
+def export_rows(http, sandbox, token: str, fields: list[str], filter_name: str,
+                start: str, end: str) -> list[dict]:  # fmt: skip
+    """The rows of a bulk lead export of [start, end) by `filter_name`, created, enqueued,
+    polled and downloaded as a client does."""
+    base = sandbox.base_urls["marketo"]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"fields": fields, "format": "CSV",
+            "filter": {filter_name: {"startAt": start, "endAt": end}}}  # fmt: skip
+    job = http.post(f"{base}/bulk/v1/leads/export/create.json", json=body, headers=headers)
+    export_id = job.json()["result"][0]["exportId"]
+    http.post(f"{base}/bulk/v1/leads/export/{export_id}/enqueue.json", headers=headers)
+    assert poll_until_done(http, sandbox, export_id, token)["status"] == "Completed"
+    text = http.get(f"{base}/bulk/v1/leads/export/{export_id}/file.json", headers=headers).text
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_an_updated_at_export_serves_the_leads_changed_in_its_window(sandbox, http,
+                                                                     marketo_login):  # fmt: skip
+    """The daily path's export: windows by ``updatedAt`` whose edges are leads' own update
+    instants (a window takes its start, not its end), each lead in exactly the window of its
+    last change, in lead id order, as the world says."""
+    token = marketo_login(sandbox)
+    expected = expected_leads(sandbox.world)
+    updated = sorted({lead["updatedAt"] for lead in expected.values()})
+    assert len(updated) > 20
+    # at most 31 days apart (Marketo's limit), and some edges on leads' update instants
+    steps, at = [], datetime(2024, 12, 1, tzinfo=UTC)
+    while at < sandbox.world.now:
+        steps.append(iso(at))
+        at += timedelta(days=31)
+    assert updated[0] >= steps[0]
+    edges = sorted({*steps, *updated[5::len(updated) // 7], iso(sandbox.world.now)})
+    fields = ["id", "updatedAt", "leadStatus"]
+    served: list[int] = []
+    for start, end in zip(edges, edges[1:], strict=False):
+        rows = export_rows(http, sandbox, token, fields, "updatedAt", start, end)
+        ids = [int(r["id"]) for r in rows]
+        assert ids == sorted(ids), "not in lead order"
+        want = sorted(i for i, lead in expected.items() if start <= lead["updatedAt"] < end)
+        assert ids == want, (start, end)
+        for r in rows:
+            lead = expected[int(r["id"])]
+            assert r["updatedAt"] == lead["updatedAt"]
+            assert r["leadStatus"] == ("null" if lead["leadStatus"] is None else lead["leadStatus"])
+        served += ids
+    assert sorted(served) == sorted(expected)
+
+
 def test_bulk_lead_extract_windows_cover_every_lead_once(sandbox, http, marketo_login):
     token = marketo_login(sandbox)
     base = sandbox.base_urls["marketo"]
