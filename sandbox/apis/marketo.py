@@ -1187,8 +1187,9 @@ def _world_index(ctx, world: World) -> dict:
     ``leads``: (createdAt, updatedAt, lead record) of every visible lead, in lead order;
     ``lead_dates``: for each export filter (``createdAt``, ``updatedAt``), the leads' dates in
     ascending order and the position in ``leads`` of each, so that an export of a date window
-    finds its leads by bisection instead of reading every lead (``lead_window``). ``members``: per program, the (company,
-    person index, member record) of every lead with a visible touch in it, in lead order.
+    finds its leads by bisection instead of reading every lead (``lead_window``). ``members``:
+    per program, the (company, person index, member record) of every lead with a visible touch
+    in it, in lead order.
     ``latest``: (company, person index, latest visible activity) of every lead with one, in lead
     order, so an activity scan skips the leads with nothing since its start; ``recent``: the
     entries of ``latest`` at or after ``recent_since`` (``RECENT_DAYS`` before now), whose

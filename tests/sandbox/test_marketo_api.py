@@ -264,7 +264,7 @@ def test_an_updated_at_export_serves_the_leads_changed_in_its_window(sandbox, ht
         steps.append(iso(at))
         at += timedelta(days=31)
     assert updated[0] >= steps[0]
-    edges = sorted({*steps, *updated[5::len(updated) // 7], iso(sandbox.world.now)})
+    edges = sorted({*steps, *updated[5 :: len(updated) // 7], iso(sandbox.world.now)})
     fields = ["id", "updatedAt", "leadStatus"]
     served: list[int] = []
     for start, end in zip(edges, edges[1:], strict=False):
