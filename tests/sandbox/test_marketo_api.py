@@ -233,20 +233,22 @@ def test_a_status_poll_answers_while_the_export_is_built(sandbox, http, marketo_
     assert info["status"] == "Completed" and info["numberOfRecords"] > 0
 
 
-def export_rows(http, sandbox, token: str, fields: list[str], filter_name: str,
-                start: str, end: str) -> list[dict]:  # fmt: skip
-    """The rows of a bulk lead export of [start, end) by `filter_name`, created, enqueued,
-    polled and downloaded as a client does."""
+def run_export(http, sandbox, token: str, fields: list[str], filter_name: str,
+               start: str, end: str) -> tuple[dict, str]:  # fmt: skip
+    """A bulk lead export of [start, end) by `filter_name`, created, enqueued, polled and
+    downloaded as a client does: the job's final status and its file."""
     base = sandbox.base_urls["marketo"]
     headers = {"Authorization": f"Bearer {token}"}
     body = {"fields": fields, "format": "CSV",
             "filter": {filter_name: {"startAt": start, "endAt": end}}}  # fmt: skip
     job = http.post(f"{base}/bulk/v1/leads/export/create.json", json=body, headers=headers)
     export_id = job.json()["result"][0]["exportId"]
+    assert job.json()["result"][0]["status"] == "Created"
     http.post(f"{base}/bulk/v1/leads/export/{export_id}/enqueue.json", headers=headers)
-    assert poll_until_done(http, sandbox, export_id, token)["status"] == "Completed"
+    info = poll_until_done(http, sandbox, export_id, token)
+    assert info["status"] == "Completed"
     text = http.get(f"{base}/bulk/v1/leads/export/{export_id}/file.json", headers=headers).text
-    return list(csv.DictReader(io.StringIO(text)))
+    return info, text
 
 
 def test_an_updated_at_export_serves_the_leads_changed_in_its_window(sandbox, http,
@@ -268,7 +270,8 @@ def test_an_updated_at_export_serves_the_leads_changed_in_its_window(sandbox, ht
     fields = ["id", "updatedAt", "leadStatus"]
     served: list[int] = []
     for start, end in zip(edges, edges[1:], strict=False):
-        rows = export_rows(http, sandbox, token, fields, "updatedAt", start, end)
+        _, text = run_export(http, sandbox, token, fields, "updatedAt", start, end)
+        rows = list(csv.DictReader(io.StringIO(text)))
         ids = [int(r["id"]) for r in rows]
         assert ids == sorted(ids), "not in lead order"
         want = sorted(i for i, lead in expected.items() if start <= lead["updatedAt"] < end)
@@ -291,17 +294,7 @@ def test_bulk_lead_extract_windows_cover_every_lead_once(sandbox, http, marketo_
     start = datetime(2024, 12, 1, tzinfo=UTC)
     while start < world.now:
         end = min(start + timedelta(days=31), world.now)
-        body = {"fields": fields, "format": "CSV",
-                "filter": {"createdAt": {"startAt": iso(start), "endAt": iso(end)}}}  # fmt: skip
-        job = http.post(
-            f"{base}/bulk/v1/leads/export/create.json", json=body, headers=headers
-        ).json()
-        export_id = job["result"][0]["exportId"]
-        assert job["result"][0]["status"] == "Created"
-        http.post(f"{base}/bulk/v1/leads/export/{export_id}/enqueue.json", headers=headers)
-        info = poll_until_done(http, sandbox, export_id, token)
-        assert info["status"] == "Completed"
-        text = http.get(f"{base}/bulk/v1/leads/export/{export_id}/file.json", headers=headers).text
+        info, text = run_export(http, sandbox, token, fields, "createdAt", iso(start), iso(end))
         assert len(text.encode()) == info["fileSize"]
         part = list(csv.DictReader(io.StringIO(text)))
         assert len(part) == info["numberOfRecords"]
